@@ -1,0 +1,60 @@
+# Thin wrapper over CMake. `make test` and `make demo` install what is missing first.
+BUILD_DIR ?= build
+TEST_BUILD_DIR ?= build-test
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+# Debian packages needed to build, test and run trialdex.
+DEB_PACKAGES = gcc g++ make cmake pkg-config \
+	libxapian-dev xapian-tools libicu-dev libjansson-dev libxml2-dev \
+	libarchive-dev zlib1g-dev libcriterion-dev
+
+.PHONY: all deps build build-test test demo format clean
+
+all: build
+
+# Installs missing packages when run as root; otherwise prints the command to run.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "trialdex needs these Debian packages; install them as root with:"; \
+	    echo "  apt-get install -y --no-install-recommends $$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DTD_BUILD_TESTS=OFF >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Tests run against a sanitizer build (ASan + UBSan) with warnings as errors.
+build-test: deps
+	cmake -S . -B $(TEST_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DTD_SANITIZE=ON -DTD_WERROR=ON \
+	  -DTD_BUILD_TESTS=ON >/dev/null
+	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
+
+test: build-test
+	cd $(TEST_BUILD_DIR) && \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# Reads the project's own sample corpus (hand-written API v2 JSON records).
+demo: build
+	@echo "== trialdex-index read corpus/sample (hand-written API v2 JSON studies)"
+	@$(BUILD_DIR)/trialdex-index read corpus/sample
+	@echo
+	@echo "== the same records as one gzip-compressed JSON array, from standard input"
+	@(printf '['; sep=''; for f in corpus/sample/*.json; do printf '%s' "$$sep"; cat "$$f"; sep=','; done; \
+	  printf ']') | gzip | $(BUILD_DIR)/trialdex-index read --quiet -
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR)

@@ -1,0 +1,111 @@
+/* td_reader.h - streaming readers for trial records.
+ *
+ * A reader walks a list of sources (files, directories, archives, or "-" for
+ * standard input) and yields one td_trial_t at a time. Memory stays bounded
+ * by the largest single record, whatever the size of the input.
+ *
+ * Formats (detected per file or archive member unless one is forced):
+ *   TD_FORMAT_CTGOV_JSON  ClinicalTrials.gov API v2 JSON: one study object,
+ *                         a JSON array of studies, an API page
+ *                         ({"studies": [...], "nextPageToken": ...}) or JSON
+ *                         Lines of studies.
+ *   TD_FORMAT_CTGOV_XML   legacy ClinicalTrials.gov <clinical_study> XML,
+ *                         one study per file.
+ *   TD_FORMAT_BEIR        JSON Lines of {"_id", "title"?, "text"} documents
+ *                         whose _id is an NCT ID.
+ * Any file may be gzip-, xz-, bzip2- or zstd-compressed, and tar, tar.gz,
+ * tar.xz and zip archives are read member by member (the ClinicalTrials.gov
+ * bulk downloads are such archives). Directories are walked recursively in
+ * name order, reading the files named *.json, *.jsonl, *.ndjson, *.xml,
+ * *.zip, *.tar, *.tgz, *.txz or *.7z (each possibly ending .gz, .xz, .bz2
+ * or .zst) and passing over the rest; a file named explicitly is always read.
+ *
+ * Bad input never stops the reader: a malformed record is reported through
+ * the diagnostic callback with its source and position, counted, skipped, and
+ * reading goes on with the next record. Damage that ends a file early
+ * (truncation, unreadable member) is reported the same way and reading goes
+ * on with the next file.
+ */
+#ifndef TD_READER_H
+#define TD_READER_H
+
+#include <stddef.h>
+
+#include "td_status.h"
+#include "td_trial.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest record a reader accepts, in bytes: a study's JSON or XML text, or
+ * one line of JSON Lines. Larger records are reported and skipped. */
+#define TD_RECORD_MAX (64u << 20)
+
+typedef enum td_format {
+    TD_FORMAT_AUTO = 0,
+    TD_FORMAT_CTGOV_JSON,
+    TD_FORMAT_CTGOV_XML,
+    TD_FORMAT_BEIR
+} td_format_t;
+
+/* Parses a --format name: "auto", "json", "xml", "beir". Returns false for
+ * anything else. */
+bool td_format_parse(const char *name, td_format_t *out);
+
+/* The --format name of a format ("json", ...). Static string. */
+const char *td_format_name(td_format_t format);
+
+typedef enum td_diag_level {
+    TD_DIAG_WARNING, /* the record was kept, something in it was altered or dropped */
+    TD_DIAG_ERROR    /* the record (or the rest of a file) was skipped */
+} td_diag_level_t;
+
+/* One problem found while reading. All strings are valid only during the
+ * callback. */
+typedef struct td_diagnostic {
+    td_diag_level_t level;
+    const char *source;   /* file, or "archive!member" */
+    const char *position; /* "line 12", "study 3", "byte 4096", or "" */
+    const char *nct_id;   /* NCT ID of the record when known, else "" */
+    const char *message;  /* one line, no trailing newline */
+} td_diagnostic_t;
+
+typedef void (*td_diag_fn)(const td_diagnostic_t *diagnostic, void *user);
+
+typedef struct td_reader_stats {
+    size_t sources;  /* files and archive members opened */
+    size_t records;  /* trials returned */
+    size_t rejected; /* records skipped with an error */
+    size_t warnings; /* warnings reported */
+    size_t failed_sources; /* files that ended early or could not be read */
+} td_reader_stats_t;
+
+typedef struct td_reader td_reader_t;
+
+/* Opens a reader over `source_count` paths ("-" reads standard input).
+ * Paths are checked lazily, as reading reaches them; a missing path is
+ * reported as an error diagnostic. `on_diag` may be NULL to ignore
+ * diagnostics (they are still counted).
+ * Returns TD_OK with *out set (free with td_reader_close), or
+ * TD_ERR_NO_MEMORY. */
+td_status_t td_reader_open(const char *const *sources, size_t source_count, td_format_t format,
+                           td_diag_fn on_diag, void *user, td_reader_t **out);
+
+/* Reads the next trial. Returns TD_OK with *out set to a trial the caller
+ * owns (free with td_trial_free), TD_DONE when every source is exhausted, or
+ * TD_ERR_NO_MEMORY. Bad records never surface here: they go to the
+ * diagnostic callback. */
+td_status_t td_reader_next(td_reader_t *reader, td_trial_t **out);
+
+/* Counters so far. */
+td_reader_stats_t td_reader_stats(const td_reader_t *reader);
+
+/* Closes the reader. Accepts NULL. */
+void td_reader_close(td_reader_t *reader);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,162 @@
+/* td_test.c - helpers shared by the Criterion suites. */
+#define _XOPEN_SOURCE 700
+#include "td_test.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void collect(const td_diagnostic_t *d, void *user)
+{
+    td_test_run_t *run = user;
+    run->diags = realloc(run->diags, (run->diag_count + 1) * sizeof(*run->diags));
+    cr_assert_not_null(run->diags);
+    td_test_diag_t *out = &run->diags[run->diag_count++];
+    out->level = d->level;
+    snprintf(out->source, sizeof(out->source), "%s", d->source);
+    snprintf(out->position, sizeof(out->position), "%s", d->position);
+    snprintf(out->nct_id, sizeof(out->nct_id), "%s", d->nct_id);
+    snprintf(out->message, sizeof(out->message), "%s", d->message);
+}
+
+void td_test_read(const char *const *sources, size_t count, td_format_t format,
+                  td_test_run_t *run)
+{
+    memset(run, 0, sizeof(*run));
+    td_reader_t *reader;
+    cr_assert_eq(td_reader_open(sources, count, format, collect, run, &reader), TD_OK);
+    td_trial_t *trial;
+    while ((run->status = td_reader_next(reader, &trial)) == TD_OK) {
+        run->trials = realloc(run->trials, (run->trial_count + 1) * sizeof(*run->trials));
+        cr_assert_not_null(run->trials);
+        run->trials[run->trial_count++] = trial;
+    }
+    run->stats = td_reader_stats(reader);
+    td_reader_close(reader);
+}
+
+void td_test_read_one(const char *source, td_format_t format, td_test_run_t *run)
+{
+    td_test_read(&source, 1, format, run);
+}
+
+void td_test_run_free(td_test_run_t *run)
+{
+    for (size_t i = 0; i < run->trial_count; i++)
+        td_trial_free(run->trials[i]);
+    free(run->trials);
+    free(run->diags);
+    memset(run, 0, sizeof(*run));
+}
+
+const td_trial_t *td_test_find(const td_test_run_t *run, const char *nct_id)
+{
+    for (size_t i = 0; i < run->trial_count; i++)
+        if (strcmp(run->trials[i]->nct_id, nct_id) == 0)
+            return run->trials[i];
+    return NULL;
+}
+
+const td_test_diag_t *td_test_find_diag(const td_test_run_t *run, const char *needle)
+{
+    for (size_t i = 0; i < run->diag_count; i++)
+        if (strstr(run->diags[i].message, needle))
+            return &run->diags[i];
+    return NULL;
+}
+
+char *td_test_tmpdir(void)
+{
+    char *path = strdup("/tmp/trialdex-test-XXXXXX");
+    cr_assert_not_null(path);
+    cr_assert_not_null(mkdtemp(path));
+    return path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove(path);
+}
+
+void td_test_rmtree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *td_test_write(const char *dir, const char *name, const void *data, size_t len)
+{
+    size_t size = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(size);
+    cr_assert_not_null(path);
+    snprintf(path, size, "%s/%s", dir, name);
+    for (char *slash = path + strlen(dir) + 1; (slash = strchr(slash, '/')); slash++) {
+        *slash = '\0';
+        mkdir(path, 0700);
+        *slash = '/';
+    }
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+char *td_test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = malloc((size_t) size + 1);
+    cr_assert_not_null(data);
+    cr_assert_eq(fread(data, 1, (size_t) size, f), (size_t) size);
+    data[size] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t) size;
+    return data;
+}
+
+void td_test_archive(const char *out, const char *format, const char *filter,
+                     const td_test_member_t *members, size_t count)
+{
+    struct archive *a = archive_write_new();
+    cr_assert_not_null(a);
+    if (strcmp(format, "tar") == 0)
+        cr_assert_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+    else if (strcmp(format, "zip") == 0)
+        cr_assert_eq(archive_write_set_format_zip(a), ARCHIVE_OK);
+    else
+        cr_assert_eq(archive_write_set_format_raw(a), ARCHIVE_OK);
+    if (strcmp(filter, "gzip") == 0)
+        cr_assert_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+    else if (strcmp(filter, "xz") == 0)
+        cr_assert_eq(archive_write_add_filter_xz(a), ARCHIVE_OK);
+    else if (strcmp(filter, "bzip2") == 0)
+        cr_assert_eq(archive_write_add_filter_bzip2(a), ARCHIVE_OK);
+    cr_assert_eq(archive_write_open_filename(a, out), ARCHIVE_OK, "%s", archive_error_string(a));
+    for (size_t i = 0; i < count; i++) {
+        size_t len;
+        char *data = td_test_slurp(members[i].path, &len);
+        struct archive_entry *entry = archive_entry_new();
+        archive_entry_set_pathname(entry, members[i].name);
+        archive_entry_set_size(entry, (la_int64_t) len);
+        archive_entry_set_filetype(entry, AE_IFREG);
+        archive_entry_set_perm(entry, 0644);
+        cr_assert_eq(archive_write_header(a, entry), ARCHIVE_OK, "%s", archive_error_string(a));
+        cr_assert_eq(archive_write_data(a, data, len), (la_ssize_t) len);
+        archive_entry_free(entry);
+        free(data);
+    }
+    cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+}

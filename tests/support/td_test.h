@@ -1,0 +1,64 @@
+/* td_test.h - helpers shared by the Criterion suites. */
+#ifndef TD_TEST_H
+#define TD_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "td_reader.h"
+
+/* What one run of a reader produced. */
+typedef struct td_test_diag {
+    td_diag_level_t level;
+    char source[512];
+    char position[64];
+    char nct_id[16];
+    char message[512];
+} td_test_diag_t;
+
+typedef struct td_test_run {
+    td_trial_t **trials;
+    size_t trial_count;
+    td_test_diag_t *diags;
+    size_t diag_count;
+    td_reader_stats_t stats;
+    td_status_t status; /* what td_reader_next ended with: TD_DONE normally */
+} td_test_run_t;
+
+/* Reads every record from the sources into *run (asserting no failure of
+ * the harness itself). Free with td_test_run_free. */
+void td_test_read(const char *const *sources, size_t count, td_format_t format,
+                  td_test_run_t *run);
+void td_test_read_one(const char *source, td_format_t format, td_test_run_t *run);
+void td_test_run_free(td_test_run_t *run);
+
+/* The trial with this NCT ID, or NULL. */
+const td_trial_t *td_test_find(const td_test_run_t *run, const char *nct_id);
+
+/* The first diagnostic whose message contains `needle`, or NULL. */
+const td_test_diag_t *td_test_find_diag(const td_test_run_t *run, const char *needle);
+
+/* A fresh temporary directory (removed by td_test_rmtree). Returns a
+ * malloc'd path. */
+char *td_test_tmpdir(void);
+void td_test_rmtree(const char *path);
+
+/* Writes bytes to dir/name, creating parent directories; returns a malloc'd
+ * full path. */
+char *td_test_write(const char *dir, const char *name, const void *data, size_t len);
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer. */
+char *td_test_slurp(const char *path, size_t *len);
+
+/* One member of an archive built by td_test_archive. */
+typedef struct td_test_member {
+    const char *name;
+    const char *path; /* file whose bytes become the member */
+} td_test_member_t;
+
+/* Writes an archive with libarchive. `format` is "tar", "zip" or "raw" (a
+ * single compressed file); `filter` is "none", "gzip", "xz" or "bzip2". */
+void td_test_archive(const char *out, const char *format, const char *filter,
+                     const td_test_member_t *members, size_t count);
+
+#endif
