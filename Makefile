@@ -39,10 +39,18 @@ build-test: deps
 	  -DTD_BUILD_TESTS=ON >/dev/null
 	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 
+# Criterion runs each test in a child process whose exit status does not reach
+# the result, so sanitizer reports (leaks above all) are written to files and
+# any such file fails the run.
 test: build-test
+	@rm -rf $(TEST_BUILD_DIR)/sanitizer && mkdir -p $(TEST_BUILD_DIR)/sanitizer
 	cd $(TEST_BUILD_DIR) && \
-	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ASAN_OPTIONS=detect_leaks=1:log_path=$(CURDIR)/$(TEST_BUILD_DIR)/sanitizer/report \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/$(TEST_BUILD_DIR)/sanitizer/report \
 	  ctest --output-on-failure -j $(JOBS)
+	@if [ -n "$$(ls $(TEST_BUILD_DIR)/sanitizer)" ]; then \
+	  cat $(TEST_BUILD_DIR)/sanitizer/*; echo "sanitizer reports above: failing"; exit 1; \
+	else echo "no sanitizer reports"; fi
 
 # Reads the project's own sample corpus (hand-written API v2 JSON records).
 demo: build

@@ -212,6 +212,7 @@ static bool refill(td_reader_t *reader)
         return false;
     la_ssize_t got = archive_read_data(reader->archive, reader->stream, sizeof(reader->stream));
     if (got > 0) {
+        reader->stats.bytes += (uint64_t) got;
         reader->stream_pos = 0;
         reader->stream_len = (size_t) got;
         return true;
@@ -705,16 +706,20 @@ static td_status_t build_record(td_reader_t *reader, size_t first_line, td_trial
                                       json_is_array(value) ? "an array" : "a scalar");
             json_decref(value);
         } else {
+            /* In auto mode a document with "_id" or "text" and no
+             * "protocolSection" is a BEIR document. */
             bool beir = reader->member_format == TD_FORMAT_BEIR ||
-                        (reader->member_format == TD_FORMAT_AUTO && json_is_object(value) &&
-                         json_object_get(value, "_id") &&
-                         !json_object_get(value, "protocolSection"));
+                        (reader->member_format == TD_FORMAT_AUTO &&
+                         !json_object_get(value, "protocolSection") &&
+                         (json_object_get(value, "_id") || json_object_get(value, "text")));
             status = beir ? td_map_beir(&ctx, value) : td_map_ctgov_json(&ctx, value);
             json_decref(value);
         }
     }
     free(repaired);
     reader->stats.warnings += ctx.warnings;
+    if (ctx.out_of_memory)
+        status = TD_ERR_NO_MEMORY;
 
     if (status == TD_OK) {
         trial->source = td_trial_strndup(trial, reader->member_source,

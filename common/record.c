@@ -69,6 +69,11 @@ const char *td_record_text(td_record_ctx_t *ctx, const char *field, const char *
 {
     bool truncated;
     const char *copy = td_trial_strndup(ctx->trial, text, len, &truncated);
+    if (!copy && text) {
+        /* NULL for non-blank text means the arena could not grow. */
+        for (size_t i = 0; i < len && !ctx->out_of_memory; i++)
+            ctx->out_of_memory = !strchr(" \t\n\r\f\v", text[i]);
+    }
     if (truncated)
         td_record_warn(ctx, "%s is %zu bytes; cut to the %u-byte limit", field, len,
                        TD_FIELD_MAX);
@@ -80,7 +85,7 @@ void td_record_list_add(td_record_ctx_t *ctx, const char *field, td_strlist_t *l
 {
     bool truncated;
     if (td_trial_strlist_add(ctx->trial, list, text, len, &truncated) != TD_OK)
-        td_record_warn(ctx, "%s: out of memory, value dropped", field);
+        ctx->out_of_memory = true;
     else if (truncated)
         td_record_warn(ctx, "%s is %zu bytes; cut to the %u-byte limit", field, len,
                        TD_FIELD_MAX);

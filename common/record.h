@@ -26,7 +26,8 @@ typedef struct td_record_ctx {
     td_diag_fn on_diag;
     void *user;
     size_t warnings;
-    char error[512]; /* set by td_record_reject */
+    bool out_of_memory; /* set when a copy into the trial failed */
+    char error[512];    /* set by td_record_reject */
 } td_record_ctx_t;
 
 #define TD_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
@@ -44,7 +45,9 @@ td_status_t td_record_reject(td_record_ctx_t *ctx, const char *fmt, ...) TD_PRIN
 td_status_t td_record_nct_id(td_record_ctx_t *ctx, const char *text, size_t len);
 
 /* Copies text into the trial (td_trial_strndup), warning when `field` was
- * cut to TD_FIELD_MAX. Returns the copy or NULL (absent or empty). */
+ * cut to TD_FIELD_MAX. Returns the copy or NULL (absent or empty); when
+ * memory runs out it sets ctx->out_of_memory, and the reader then fails
+ * with TD_ERR_NO_MEMORY. td_record_list_add likewise. */
 const char *td_record_text(td_record_ctx_t *ctx, const char *field, const char *text, size_t len);
 
 /* Appends text to a list of the trial, warning on truncation. */

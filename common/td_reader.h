@@ -30,6 +30,7 @@
 #define TD_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "td_status.h"
 #include "td_trial.h"
@@ -79,6 +80,7 @@ typedef struct td_reader_stats {
     size_t rejected; /* records skipped with an error */
     size_t warnings; /* warnings reported */
     size_t failed_sources; /* files that ended early or could not be read */
+    uint64_t bytes;        /* bytes of record data read, after decompression */
 } td_reader_stats_t;
 
 typedef struct td_reader td_reader_t;

@@ -191,6 +191,6 @@ Test(shared_corpus, whole_directory_reads_records_and_skips_the_rest)
     cr_assert_eq(run.stats.rejected, 0);
     cr_assert_eq(run.stats.failed_sources, 0);
     /* PROVENANCE.md, the TSV and the two CSV exports are passed over. */
-    cr_assert_eq(run.stats.sources, 4, "the JSON Lines, the two samples and the tarball");
+    cr_assert_eq(run.stats.sources, 1 + 2 + 6786, "the JSON Lines, the samples, the XML files");
     td_test_run_free(&run);
 }

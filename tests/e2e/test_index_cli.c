@@ -85,7 +85,8 @@ Test(index_cli, bad_records_are_reported_with_position_and_exit_1)
     cr_assert_eq(r.exit_code, 1);
     cr_assert_str_eq(r.out, "");
     cr_assert_not_null(
-        strstr(r.err, FRAMING "/bad_lines.jsonl:line 4: error: malformed NCT ID 'NCT123'\n"), "%s",
+        strstr(r.err, FRAMING "/bad_lines.jsonl:line 4: error: "
+                         "protocolSection.identificationModule.nctId: malformed NCT ID 'NCT123'\n"), "%s",
         r.err);
     cr_assert_not_null(strstr(r.err, FRAMING "/bad_lines.jsonl:line 5: warning: [NCT90000045] "
                                      "unknown"),
