@@ -60,6 +60,9 @@ demo: build
 	@echo "== the same records as one gzip-compressed JSON array, from standard input"
 	@(printf '['; sep=''; for f in corpus/sample/*.json; do printf '%s' "$$sep"; cat "$$f"; sep=','; done; \
 	  printf ']') | gzip | $(BUILD_DIR)/trialdex-index read --quiet -
+	@echo
+	@echo "== bad input is reported with its position and skipped; good records still load"
+	@$(BUILD_DIR)/trialdex-index read tests/fixtures/framing/bad_lines.jsonl || true
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')

@@ -109,11 +109,11 @@ const char *td_format_name(td_format_t format)
 }
 
 /* Diagnostics about a member or file, not about one mapped record. */
-static void diag(td_reader_t *reader, td_diag_level_t level, const char *position,
-                 const char *fmt, ...) TD_PRINTF(4, 5);
+static void diag(td_reader_t *reader, td_diag_level_t level, const char *position, const char *fmt,
+                 ...) TD_PRINTF(4, 5);
 
-static void diag(td_reader_t *reader, td_diag_level_t level, const char *position,
-                 const char *fmt, ...)
+static void diag(td_reader_t *reader, td_diag_level_t level, const char *position, const char *fmt,
+                 ...)
 {
     if (level == TD_DIAG_WARNING)
         reader->stats.warnings++;
@@ -126,8 +126,8 @@ static void diag(td_reader_t *reader, td_diag_level_t level, const char *positio
     va_end(args);
     td_diagnostic_t diagnostic = {
         .level = level,
-        .source = reader->member_source ? reader->member_source
-                                        : (reader->path ? reader->path : ""),
+        .source =
+            reader->member_source ? reader->member_source : (reader->path ? reader->path : ""),
         .position = position ? position : "",
         .nct_id = "",
         .message = message,
@@ -327,8 +327,7 @@ static td_status_t expand_directory(td_reader_t *reader, const char *path)
     struct dirent **entries;
     int n = scandir(path, &entries, NULL, alphasort);
     if (n < 0) {
-        diag(reader, TD_DIAG_ERROR, NULL, "cannot read directory '%s': %s", path,
-             strerror(errno));
+        diag(reader, TD_DIAG_ERROR, NULL, "cannot read directory '%s': %s", path, strerror(errno));
         reader->stats.failed_sources++;
         return TD_OK;
     }
@@ -344,8 +343,8 @@ static td_status_t expand_directory(td_reader_t *reader, const char *path)
                 status = TD_ERR_NO_MEMORY;
             } else {
                 snprintf(child, len, "%s/%s", path, name);
-                bool wanted = stat(child, &st) != 0 || S_ISDIR(st.st_mode) ||
-                              is_record_file_name(name);
+                bool wanted =
+                    stat(child, &st) != 0 || S_ISDIR(st.st_mode) || is_record_file_name(name);
                 if (wanted && !push_pending(reader, child))
                     status = TD_ERR_NO_MEMORY;
             }
@@ -722,10 +721,9 @@ static td_status_t build_record(td_reader_t *reader, size_t first_line, td_trial
         status = TD_ERR_NO_MEMORY;
 
     if (status == TD_OK) {
-        trial->source = td_trial_strndup(trial, reader->member_source,
-                                         strlen(reader->member_source), NULL);
-        trial->position = td_trial_strndup(trial, reader->position, strlen(reader->position),
-                                           NULL);
+        trial->source =
+            td_trial_strndup(trial, reader->member_source, strlen(reader->member_source), NULL);
+        trial->position = td_trial_strndup(trial, reader->position, strlen(reader->position), NULL);
         reader->stats.records++;
         *out = trial;
         return TD_OK;

@@ -75,8 +75,7 @@ const char *td_record_text(td_record_ctx_t *ctx, const char *field, const char *
             ctx->out_of_memory = !strchr(" \t\n\r\f\v", text[i]);
     }
     if (truncated)
-        td_record_warn(ctx, "%s is %zu bytes; cut to the %u-byte limit", field, len,
-                       TD_FIELD_MAX);
+        td_record_warn(ctx, "%s is %zu bytes; cut to the %u-byte limit", field, len, TD_FIELD_MAX);
     return copy;
 }
 
@@ -87,8 +86,7 @@ void td_record_list_add(td_record_ctx_t *ctx, const char *field, td_strlist_t *l
     if (td_trial_strlist_add(ctx->trial, list, text, len, &truncated) != TD_OK)
         ctx->out_of_memory = true;
     else if (truncated)
-        td_record_warn(ctx, "%s is %zu bytes; cut to the %u-byte limit", field, len,
-                       TD_FIELD_MAX);
+        td_record_warn(ctx, "%s is %zu bytes; cut to the %u-byte limit", field, len, TD_FIELD_MAX);
 }
 
 static void warn_value(td_record_ctx_t *ctx, const char *what, const char *field, const char *text)

@@ -75,10 +75,10 @@ typedef struct td_diagnostic {
 typedef void (*td_diag_fn)(const td_diagnostic_t *diagnostic, void *user);
 
 typedef struct td_reader_stats {
-    size_t sources;  /* files and archive members opened */
-    size_t records;  /* trials returned */
-    size_t rejected; /* records skipped with an error */
-    size_t warnings; /* warnings reported */
+    size_t sources;        /* files and archive members opened */
+    size_t records;        /* trials returned */
+    size_t rejected;       /* records skipped with an error */
+    size_t warnings;       /* warnings reported */
     size_t failed_sources; /* files that ended early or could not be read */
     uint64_t bytes;        /* bytes of record data read, after decompression */
 } td_reader_stats_t;

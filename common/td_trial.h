@@ -131,16 +131,12 @@ typedef enum td_sex {
 
 /* Standard age groups form a bit set. */
 typedef enum td_std_age {
-    TD_STD_AGE_CHILD = 1 << 0,       /* 0-17 years */
-    TD_STD_AGE_ADULT = 1 << 1,       /* 18-64 years */
-    TD_STD_AGE_OLDER_ADULT = 1 << 2  /* 65 years and over */
+    TD_STD_AGE_CHILD = 1 << 0,      /* 0-17 years */
+    TD_STD_AGE_ADULT = 1 << 1,      /* 18-64 years */
+    TD_STD_AGE_OLDER_ADULT = 1 << 2 /* 65 years and over */
 } td_std_age_t;
 
-typedef enum td_tristate {
-    TD_UNSPECIFIED = 0,
-    TD_YES,
-    TD_NO
-} td_tristate_t;
+typedef enum td_tristate { TD_UNSPECIFIED = 0, TD_YES, TD_NO } td_tristate_t;
 
 typedef enum td_intervention_type {
     TD_INTERVENTION_UNSET = 0,

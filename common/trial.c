@@ -199,9 +199,9 @@ static int days_in_month(int year, int month)
     return month == 2 && leap ? 29 : days[month - 1];
 }
 
-static const char *const month_names[12] = {"january", "february", "march",     "april",
-                                            "may",     "june",     "july",      "august",
-                                            "september", "october", "november", "december"};
+static const char *const month_names[12] = {"january",   "february", "march",    "april",
+                                            "may",       "june",     "july",     "august",
+                                            "september", "october",  "november", "december"};
 
 /* Matches a month name or its three-letter abbreviation, case-insensitively. */
 static int read_month_name(const char **p)
@@ -285,9 +285,9 @@ static const struct {
     td_age_unit_t unit;
     double days;
 } age_units[] = {
-    {"year", TD_AGE_UNIT_YEARS, 365.25},    {"month", TD_AGE_UNIT_MONTHS, 30.4375},
-    {"week", TD_AGE_UNIT_WEEKS, 7},         {"day", TD_AGE_UNIT_DAYS, 1},
-    {"hour", TD_AGE_UNIT_HOURS, 1.0 / 24},  {"minute", TD_AGE_UNIT_MINUTES, 1.0 / 1440},
+    {"year", TD_AGE_UNIT_YEARS, 365.25},   {"month", TD_AGE_UNIT_MONTHS, 30.4375},
+    {"week", TD_AGE_UNIT_WEEKS, 7},        {"day", TD_AGE_UNIT_DAYS, 1},
+    {"hour", TD_AGE_UNIT_HOURS, 1.0 / 24}, {"minute", TD_AGE_UNIT_MINUTES, 1.0 / 1440},
 };
 
 td_status_t td_age_parse(const char *text, td_age_t *out)
@@ -347,8 +347,8 @@ td_status_t td_age_parse(const char *text, td_age_t *out)
 
 unsigned td_std_ages_from_limits(const td_age_t *minimum, const td_age_t *maximum)
 {
-    const int32_t adult_days = 18 * 365 + 4;       /* 18 years: 6574 days */
-    const int32_t older_days = 65 * 36525 / 100;   /* 65 years: 23741 days */
+    const int32_t adult_days = 18 * 365 + 4;     /* 18 years: 6574 days */
+    const int32_t older_days = 65 * 36525 / 100; /* 65 years: 23741 days */
     int32_t low = minimum->days < 0 ? 0 : minimum->days;
     int32_t high = maximum->days < 0 ? INT32_MAX : maximum->days;
     unsigned ages = 0;
@@ -516,18 +516,18 @@ static const enum_entry_t age_unit_table[] = {
 };
 
 /* Defines td_<name>_parse and td_<name>_name over a table for a plain enum. */
-#define TD_ENUM_FUNCTIONS(name, type, table)                                                      \
-    bool td_##name##_parse(const char *text, type *out)                                           \
+#define TD_ENUM_FUNCTIONS(name, type, table)                                                       \
+    bool td_##name##_parse(const char *text, type *out)                                            \
     {                                                                                              \
         int value;                                                                                 \
-        if (!enum_lookup(table, COUNT(table), text, &value))                                      \
+        if (!enum_lookup(table, COUNT(table), text, &value))                                       \
             return false;                                                                          \
         *out = (type) value;                                                                       \
         return true;                                                                               \
     }                                                                                              \
     const char *td_##name##_name(type value)                                                       \
     {                                                                                              \
-        return enum_name(table, COUNT(table), (int) value);                                       \
+        return enum_name(table, COUNT(table), (int) value);                                        \
     }
 
 TD_ENUM_FUNCTIONS(overall_status, td_overall_status_t, status_table)

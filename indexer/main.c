@@ -39,6 +39,7 @@ static const char usage[] =
 static void print_diagnostic(const td_diagnostic_t *d, void *user)
 {
     (void) user;
+    fflush(stdout); /* keep problems in order with the records around them */
     fprintf(stderr, "%s%s%s: %s: %s%s%s%s\n", d->source, d->position[0] ? ":" : "", d->position,
             d->level == TD_DIAG_ERROR ? "error" : "warning", d->nct_id[0] ? "[" : "", d->nct_id,
             d->nct_id[0] ? "] " : "", d->message);
@@ -113,6 +114,7 @@ static int command_read(int argc, char **argv)
         fprintf(stderr, "trialdex-index read: %s\n", td_status_str(status));
         return EXIT_FATAL;
     }
+    fflush(stdout);
     fprintf(stderr,
             "read %zu records from %zu sources: %zu rejected, %zu warnings, %zu files failed\n",
             stats.records, stats.sources, stats.rejected, stats.warnings, stats.failed_sources);

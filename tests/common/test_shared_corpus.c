@@ -25,8 +25,8 @@ TestSuite(shared_corpus, .timeout = 300);
 
 static const char *json_path_string(json_t *root, const char *module, const char *key)
 {
-    json_t *value = json_object_get(
-        json_object_get(json_object_get(root, "protocolSection"), module), key);
+    json_t *value =
+        json_object_get(json_object_get(json_object_get(root, "protocolSection"), module), key);
     return json_string_value(value);
 }
 

@@ -59,13 +59,12 @@ Test(trial, dates_in_both_formats)
 
 Test(trial, bad_dates)
 {
-    static const char *const bad[] = {"",           "2023-13",      "2023-02-30", "Feb 29, 2023",
-                                      "2023/05/17", "Smarch 2001", "May",        "12345",
-                                      "2023-05-17T10:00", "20-05-2023"};
+    static const char *const bad[] = {
+        "",    "2023-13", "2023-02-30",       "Feb 29, 2023", "2023/05/17", "Smarch 2001",
+        "May", "12345",   "2023-05-17T10:00", "20-05-2023"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         td_date_t d = {0};
-        cr_assert_eq(td_date_parse(bad[i], &d), TD_ERR_BAD_INPUT, "'%s' should not parse",
-                     bad[i]);
+        cr_assert_eq(td_date_parse(bad[i], &d), TD_ERR_BAD_INPUT, "'%s' should not parse", bad[i]);
     }
 }
 
