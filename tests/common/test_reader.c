@@ -9,20 +9,7 @@
 
 #define FRAMING TD_FIXTURES_DIR "/framing"
 
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = td_test_tmpdir();
-}
-
-static void teardown(void)
-{
-    td_test_rmtree(tmp);
-    free(tmp);
-}
-
-TestSuite(reader, .init = setup, .fini = teardown);
+TestSuite(reader, .init = td_test_dir_setup, .fini = td_test_dir_teardown);
 
 /* The NCT IDs of a run, space-separated, in reading order. */
 static const char *ids(const td_test_run_t *run)
@@ -115,7 +102,7 @@ Test(reader, invalid_utf8_is_replaced_and_reported)
 {
     const char text[] = "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000061\","
                         "\"briefTitle\":\"Caf\xe9 \xff\xfe trial \xc3\xa9tude\"}}}\n";
-    char *path = td_test_write(tmp, "latin1.jsonl", text, sizeof(text) - 1);
+    char *path = td_test_write(td_test_dir, "latin1.jsonl", text, sizeof(text) - 1);
     td_test_run_t run;
     td_test_read_one(path, TD_FORMAT_AUTO, &run);
     cr_assert_eq(run.trial_count, 1);
@@ -129,12 +116,28 @@ Test(reader, invalid_utf8_is_replaced_and_reported)
     free(path);
 }
 
+Test(reader, invalid_utf8_in_xml_is_replaced_and_reported)
+{
+    const char text[] = "<clinical_study><id_info><nct_id>NCT90000062</nct_id></id_info>"
+                        "<brief_title>Essai \xe9tude</brief_title></clinical_study>\n";
+    char *path = td_test_write(td_test_dir, "NCT90000062.xml", text, sizeof(text) - 1);
+    td_test_run_t run;
+    td_test_read_one(path, TD_FORMAT_AUTO, &run);
+    cr_assert_eq(run.trial_count, 1);
+    cr_assert_str_eq(run.trials[0]->brief_title, "Essai \xef\xbf\xbdtude");
+    const td_test_diag_t *d = td_test_find_diag(&run, "invalid UTF-8: 1 byte sequence replaced");
+    cr_assert_not_null(d);
+    cr_assert_str_eq(d->nct_id, "", "reported before the record is parsed");
+    td_test_run_free(&run);
+    free(path);
+}
+
 Test(reader, truncated_array_keeps_earlier_studies)
 {
     size_t len;
     char *full = td_test_slurp(FRAMING "/array.json", &len);
     char *cut = strstr(full, "NCT90000013");
-    char *path = td_test_write(tmp, "cut.json", full, (size_t) (cut - full));
+    char *path = td_test_write(td_test_dir, "cut.json", full, (size_t) (cut - full));
     td_test_run_t run;
     td_test_read_one(path, TD_FORMAT_AUTO, &run);
     cr_assert_str_eq(ids(&run), "NCT90000011 NCT90000012");
@@ -150,7 +153,7 @@ Test(reader, truncated_single_object)
 {
     size_t len;
     char *full = td_test_slurp(FRAMING "/single.json", &len);
-    char *path = td_test_write(tmp, "cut.json", full, len / 2);
+    char *path = td_test_write(td_test_dir, "cut.json", full, len / 2);
     td_test_run_t run;
     td_test_read_one(path, TD_FORMAT_AUTO, &run);
     cr_assert_eq(run.trial_count, 0);
@@ -166,7 +169,7 @@ Test(reader, compressed_files)
     static const char *const filters[] = {"gzip", "xz", "bzip2"};
     for (size_t i = 0; i < 3; i++) {
         char name[64];
-        snprintf(name, sizeof(name), "%s/studies.jsonl.%s", tmp, filters[i]);
+        snprintf(name, sizeof(name), "%s/studies.jsonl.%s", td_test_dir, filters[i]);
         td_test_member_t member = {"studies.jsonl", FRAMING "/studies.jsonl"};
         td_test_archive(name, "raw", filters[i], &member, 1);
         expect_ids(name, TD_FORMAT_AUTO, "NCT90000001 NCT90000002 NCT90000003");
@@ -181,7 +184,7 @@ Test(reader, zip_of_per_study_json_files)
         {"more/array.json", FRAMING "/array.json"},
     };
     char path[512];
-    snprintf(path, sizeof(path), "%s/ctg-studies.json.zip", tmp);
+    snprintf(path, sizeof(path), "%s/ctg-studies.json.zip", td_test_dir);
     td_test_archive(path, "zip", "none", members, 2);
     td_test_run_t run;
     td_test_read_one(path, TD_FORMAT_AUTO, &run);
@@ -205,7 +208,7 @@ static void make_xml_tar(const char *path)
 Test(reader, tar_xz_of_legacy_xml)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/legacy.tar.xz", tmp);
+    snprintf(path, sizeof(path), "%s/legacy.tar.xz", td_test_dir);
     make_xml_tar(path);
     expect_ids(path, TD_FORMAT_AUTO, "NCT90000051 NCT90000052 NCT90000053");
 }
@@ -220,12 +223,12 @@ Test(reader, truncated_tar_xz_keeps_what_was_read_and_goes_on)
         members[i] = (td_test_member_t){names[i], FRAMING "/xmldir/a/NCT90000051.xml"};
     }
     char whole[512], cut[512];
-    snprintf(whole, sizeof(whole), "%s/whole.tar", tmp);
+    snprintf(whole, sizeof(whole), "%s/whole.tar", td_test_dir);
     td_test_archive(whole, "tar", "none", members, 40);
     size_t len;
     char *data = td_test_slurp(whole, &len);
-    free(td_test_write(tmp, "cut.tar", data, len / 2));
-    snprintf(cut, sizeof(cut), "%s/cut.tar", tmp);
+    free(td_test_write(td_test_dir, "cut.tar", data, len / 2));
+    snprintf(cut, sizeof(cut), "%s/cut.tar", td_test_dir);
     free(data);
 
     const char *sources[] = {cut, FRAMING "/single.json"};
@@ -269,9 +272,10 @@ Test(reader, named_file_that_is_not_a_record_is_a_warning)
 
 Test(reader, json_lines_with_a_broken_first_line)
 {
-    const char text[] = "{\"protocolSection\": {\"identificationModule\": {\"nctId\": \"NCT9\n"
-                        "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000092\"}}}\n";
-    char *path = td_test_write(tmp, "broken-first.jsonl", text, sizeof(text) - 1);
+    const char text[] =
+        "{\"protocolSection\": {\"identificationModule\": {\"nctId\": \"NCT9\n"
+        "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000092\"}}}\n";
+    char *path = td_test_write(td_test_dir, "broken-first.jsonl", text, sizeof(text) - 1);
     td_test_run_t run;
     td_test_read_one(path, TD_FORMAT_AUTO, &run);
     cr_assert_str_eq(ids(&run), "NCT90000092");
@@ -305,7 +309,7 @@ Test(reader, forced_format_that_does_not_match)
 Test(reader, text_that_is_not_json_under_forced_json)
 {
     const char text[] = "NCT Number,Study Title\nNCT90000001,Something\n";
-    char *path = td_test_write(tmp, "export.csv", text, sizeof(text) - 1);
+    char *path = td_test_write(td_test_dir, "export.csv", text, sizeof(text) - 1);
     td_test_run_t run;
     td_test_read_one(path, TD_FORMAT_CTGOV_JSON, &run);
     cr_assert_eq(run.trial_count, 0);
@@ -318,7 +322,7 @@ Test(reader, text_that_is_not_json_under_forced_json)
 
 Test(reader, empty_file_is_a_warning)
 {
-    char *path = td_test_write(tmp, "empty.json", "", 0);
+    char *path = td_test_write(td_test_dir, "empty.json", "", 0);
     td_test_run_t run;
     td_test_read_one(path, TD_FORMAT_AUTO, &run);
     cr_assert_eq(run.trial_count, 0);
@@ -331,8 +335,9 @@ Test(reader, empty_file_is_a_warning)
 Test(reader, huge_field_is_cut_with_a_warning)
 {
     size_t big = TD_FIELD_MAX + 1000;
-    const char head[] = "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000071\"},"
-                        "\"descriptionModule\":{\"briefSummary\":\"";
+    const char head[] =
+        "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000071\"},"
+        "\"descriptionModule\":{\"briefSummary\":\"";
     const char tail[] = "\"}}}\n";
     size_t len = sizeof(head) - 1 + big + sizeof(tail) - 1;
     char *text = malloc(len);
@@ -341,7 +346,7 @@ Test(reader, huge_field_is_cut_with_a_warning)
     for (size_t i = 0; i < big; i += 2)
         memcpy(text + sizeof(head) - 1 + i, "\xc3\xa9", 2);
     memcpy(text + sizeof(head) - 1 + big, tail, sizeof(tail) - 1);
-    char *path = td_test_write(tmp, "huge.jsonl", text, len);
+    char *path = td_test_write(td_test_dir, "huge.jsonl", text, len);
     free(text);
 
     td_test_run_t run;
@@ -369,7 +374,7 @@ Test(reader, record_over_the_limit_is_skipped, .timeout = 120)
         n = len;
         n += (size_t) sprintf(text + n, "\"}}}\n{\"protocolSection\":{\"identificationModule\":"
                                         "{\"nctId\":\"NCT90000082\"}}}\n");
-        path = td_test_write(tmp, "giant.jsonl", text, n);
+        path = td_test_write(td_test_dir, "giant.jsonl", text, n);
         free(text);
     }
     td_test_run_t run;

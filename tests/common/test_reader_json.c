@@ -9,116 +9,32 @@
 
 #include "record.h"
 #include "td_reader.h"
+#include "td_test.h"
 
-#define MAX_DIAGNOSTICS 64
-#define MAX_TRIALS 16
-
-typedef struct diagnostic_copy {
-    td_diag_level_t level;
-    char position[64];
-    char nct_id[TD_NCT_ID_LEN + 1];
-    char message[512];
-} diagnostic_copy_t;
-
-typedef struct collected {
-    diagnostic_copy_t diagnostics[MAX_DIAGNOSTICS];
-    size_t diagnostic_count;
-    td_trial_t *trials[MAX_TRIALS];
-    size_t trial_count;
-    td_reader_stats_t stats;
-} collected_t;
-
-static void collect_diagnostic(const td_diagnostic_t *diagnostic, void *user)
-{
-    collected_t *c = user;
-    cr_assert_lt(c->diagnostic_count, MAX_DIAGNOSTICS, "too many diagnostics");
-    diagnostic_copy_t *copy = &c->diagnostics[c->diagnostic_count++];
-    copy->level = diagnostic->level;
-    snprintf(copy->position, sizeof(copy->position), "%s", diagnostic->position);
-    snprintf(copy->nct_id, sizeof(copy->nct_id), "%s", diagnostic->nct_id);
-    snprintf(copy->message, sizeof(copy->message), "%s", diagnostic->message);
-}
-
-/* Reads every trial of one file through the public reader. */
-static void read_file(collected_t *c, const char *path, td_format_t format)
-{
-    memset(c, 0, sizeof(*c));
-    const char *sources[] = {path};
-    td_reader_t *reader = NULL;
-    cr_assert_eq(td_reader_open(sources, 1, format, collect_diagnostic, c, &reader), TD_OK);
-    td_trial_t *trial;
-    td_status_t status;
-    while ((status = td_reader_next(reader, &trial)) == TD_OK) {
-        cr_assert_lt(c->trial_count, MAX_TRIALS, "too many trials");
-        c->trials[c->trial_count++] = trial;
-    }
-    cr_assert_eq(status, TD_DONE);
-    c->stats = td_reader_stats(reader);
-    td_reader_close(reader);
-}
-
-static void read_fixture(collected_t *c, const char *name, td_format_t format)
+/* Reads one file of tests/fixtures through the public reader. */
+static void read_fixture(const char *name, td_format_t format, td_test_run_t *run)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", TD_FIXTURES_DIR, name);
-    read_file(c, path, format);
-}
-
-static void free_collected(collected_t *c)
-{
-    for (size_t i = 0; i < c->trial_count; i++)
-        td_trial_free(c->trials[i]);
-    c->trial_count = 0;
-}
-
-static void assert_diagnostic(const collected_t *c, size_t index, td_diag_level_t level,
-                              const char *position, const char *message)
-{
-    cr_assert_lt(index, c->diagnostic_count, "diagnostic %zu missing", index);
-    const diagnostic_copy_t *d = &c->diagnostics[index];
-    cr_assert_eq(d->level, level, "diagnostic %zu: level", index);
-    cr_assert_str_eq(d->position, position, "diagnostic %zu: position", index);
-    cr_assert_str_eq(d->message, message, "diagnostic %zu", index);
-}
-
-static void assert_list(const td_strlist_t *list, const char *const *expected, size_t count)
-{
-    cr_assert_eq(list->count, count, "list has %zu items, expected %zu", list->count, count);
-    for (size_t i = 0; i < count; i++)
-        cr_assert_str_eq(list->items[i], expected[i]);
-}
-
-#define ASSERT_LIST(list, ...)                                                                     \
-    do {                                                                                           \
-        const char *const expected_[] = {__VA_ARGS__};                                             \
-        assert_list(&(list), expected_, sizeof(expected_) / sizeof(expected_[0]));                 \
-    } while (0)
-
-static void assert_date(td_date_t date, int year, int month, int day, td_date_precision_t precision,
-                        td_actuality_t type)
-{
-    cr_assert_eq(date.year, year);
-    cr_assert_eq(date.month, month);
-    cr_assert_eq(date.day, day);
-    cr_assert_eq(date.precision, precision);
-    cr_assert_eq(date.type, type);
+    td_test_read_one(path, format, run);
+    cr_assert_eq(run->status, TD_DONE);
 }
 
 /* ---- through the public reader ---- */
 
 Test(reader_json, full_record_maps_every_field)
 {
-    collected_t c;
-    read_fixture(&c, "json/full.json", TD_FORMAT_AUTO);
-    cr_assert_eq(c.diagnostic_count, 0, "first diagnostic: %s",
-                 c.diagnostic_count ? c.diagnostics[0].message : "");
-    cr_assert_eq(c.trial_count, 1);
-    const td_trial_t *t = c.trials[0];
+    td_test_run_t run;
+    read_fixture("json/full.json", TD_FORMAT_AUTO, &run);
+    cr_assert_eq(run.diag_count, 0, "first diagnostic: %s",
+                 run.diag_count ? run.diags[0].message : "");
+    cr_assert_eq(run.trial_count, 1);
+    const td_trial_t *t = run.trials[0];
 
     cr_assert_str_eq(t->nct_id, "NCT09000001");
-    ASSERT_LIST(t->nct_aliases, "NCT08999990");
+    TD_TEST_ASSERT_LIST(t->nct_aliases, "NCT08999990");
     cr_assert_str_eq(t->org_study_id, "NCI-ONC-2023-0117");
-    ASSERT_LIST(t->secondary_ids, "2023-501234-12-00", "U10CA180888");
+    TD_TEST_ASSERT_LIST(t->secondary_ids, "2023-501234-12-00", "U10CA180888");
     cr_assert_str_eq(t->acronym, "NORTH-HER2");
     cr_assert_str_eq(t->brief_title, "Trastuzumab Deruxtecan Plus Pertuzumab in HER2-Positive "
                                      "Metastatic Breast Cancer");
@@ -129,10 +45,11 @@ Test(reader_json, full_record_maps_every_field)
     cr_assert_eq(t->brief_summary[strlen(t->brief_summary) - 1], '.');
     cr_assert_not_null(strstr(t->detailed_description, "and pertuzumab.\n\nTumour assessments"));
 
-    ASSERT_LIST(t->conditions, "HER2-positive Breast Cancer", "Metastatic Breast Cancer");
-    ASSERT_LIST(t->keywords, "trastuzumab deruxtecan", "T-DXd", "pertuzumab", "HER2");
-    ASSERT_LIST(t->condition_mesh_terms, "Breast Neoplasms");
-    ASSERT_LIST(t->intervention_mesh_terms, "Trastuzumab", "pertuzumab", "trastuzumab deruxtecan");
+    TD_TEST_ASSERT_LIST(t->conditions, "HER2-positive Breast Cancer", "Metastatic Breast Cancer");
+    TD_TEST_ASSERT_LIST(t->keywords, "trastuzumab deruxtecan", "T-DXd", "pertuzumab", "HER2");
+    TD_TEST_ASSERT_LIST(t->condition_mesh_terms, "Breast Neoplasms");
+    TD_TEST_ASSERT_LIST(t->intervention_mesh_terms, "Trastuzumab", "pertuzumab",
+                        "trastuzumab deruxtecan");
 
     cr_assert_eq(t->overall_status, TD_STATUS_RECRUITING);
     cr_assert_eq(t->phases, TD_PHASE_2 | TD_PHASE_3);
@@ -146,11 +63,12 @@ Test(reader_json, full_record_maps_every_field)
     cr_assert_eq(t->enrollment, 420);
     cr_assert_eq(t->enrollment_type, TD_ACTUALITY_ESTIMATED);
 
-    assert_date(t->start_date, 2023, 5, 17, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
-    assert_date(t->primary_completion_date, 2026, 12, 0, TD_DATE_MONTH, TD_ACTUALITY_ESTIMATED);
-    assert_date(t->completion_date, 2028, 6, 30, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
-    assert_date(t->first_posted_date, 2023, 4, 2, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
-    assert_date(t->last_update_date, 2024, 11, 8, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
+    td_test_assert_date(t->start_date, 2023, 5, 17, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
+    td_test_assert_date(t->primary_completion_date, 2026, 12, 0, TD_DATE_MONTH,
+                        TD_ACTUALITY_ESTIMATED);
+    td_test_assert_date(t->completion_date, 2028, 6, 30, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
+    td_test_assert_date(t->first_posted_date, 2023, 4, 2, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
+    td_test_assert_date(t->last_update_date, 2024, 11, 8, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
 
     cr_assert_str_eq(t->lead_sponsor.name, "Northbridge Cancer Institute");
     cr_assert_eq(t->lead_sponsor.sponsor_class, TD_SPONSOR_OTHER);
@@ -165,22 +83,23 @@ Test(reader_json, full_record_maps_every_field)
     cr_assert_str_eq(t->arm_groups[0].type, "EXPERIMENTAL");
     cr_assert_str_eq(t->arm_groups[0].description,
                      "Trastuzumab deruxtecan 5.4 mg/kg IV with pertuzumab every 21 days.");
-    ASSERT_LIST(t->arm_groups[0].intervention_names, "Drug: Trastuzumab deruxtecan",
-                "Drug: Pertuzumab");
+    TD_TEST_ASSERT_LIST(t->arm_groups[0].intervention_names, "Drug: Trastuzumab deruxtecan",
+                        "Drug: Pertuzumab");
     cr_assert_str_eq(t->arm_groups[1].type, "ACTIVE_COMPARATOR");
-    ASSERT_LIST(t->arm_groups[1].intervention_names, "Drug: Docetaxel", "Biological: Trastuzumab",
-                "Drug: Pertuzumab");
+    TD_TEST_ASSERT_LIST(t->arm_groups[1].intervention_names, "Drug: Docetaxel",
+                        "Biological: Trastuzumab", "Drug: Pertuzumab");
 
     cr_assert_eq(t->intervention_count, 3);
     const td_intervention_t *tdxd = &t->interventions[0];
     cr_assert_eq(tdxd->type, TD_INTERVENTION_DRUG);
     cr_assert_str_eq(tdxd->name, "Trastuzumab deruxtecan");
     cr_assert_str_eq(tdxd->description, "5.4 mg/kg intravenously on day 1 of each 21-day cycle.");
-    ASSERT_LIST(tdxd->other_names, "T-DXd", "DS-8201a", "Enhertu");
-    ASSERT_LIST(tdxd->arm_group_labels, "Arm A: T-DXd + pertuzumab");
+    TD_TEST_ASSERT_LIST(tdxd->other_names, "T-DXd", "DS-8201a", "Enhertu");
+    TD_TEST_ASSERT_LIST(tdxd->arm_group_labels, "Arm A: T-DXd + pertuzumab");
     cr_assert_null(t->interventions[1].description);
-    ASSERT_LIST(t->interventions[1].arm_group_labels, "Arm A: T-DXd + pertuzumab", "Arm B: THP");
-    ASSERT_LIST(t->interventions[1].other_names, "Perjeta");
+    TD_TEST_ASSERT_LIST(t->interventions[1].arm_group_labels, "Arm A: T-DXd + pertuzumab",
+                        "Arm B: THP");
+    TD_TEST_ASSERT_LIST(t->interventions[1].other_names, "Perjeta");
     cr_assert_eq(t->interventions[2].type, TD_INTERVENTION_BIOLOGICAL);
     cr_assert_eq(t->interventions[2].other_names.count, 0);
     cr_assert_null(t->interventions[2].other_names.items);
@@ -225,15 +144,15 @@ Test(reader_json, full_record_maps_every_field)
     cr_assert_not(t->locations[2].has_geo);
 
     cr_assert(t->has_results);
-    cr_assert_eq(c.stats.records, 1);
-    cr_assert_eq(c.stats.warnings, 0);
-    free_collected(&c);
+    cr_assert_eq(run.stats.records, 1);
+    cr_assert_eq(run.stats.warnings, 0);
+    td_test_run_free(&run);
 }
 
 Test(reader_json, wrong_types_are_reported_and_skipped)
 {
-    collected_t c;
-    read_fixture(&c, "json/wrong_types.json", TD_FORMAT_AUTO);
+    td_test_run_t run;
+    read_fixture("json/wrong_types.json", TD_FORMAT_AUTO, &run);
     static const char *const expected[] = {
         "protocolSection.identificationModule.orgStudyIdInfo: expected object, got string",
         "protocolSection.identificationModule.briefTitle: expected string, got integer",
@@ -255,34 +174,35 @@ Test(reader_json, wrong_types_are_reported_and_skipped)
         "hasResults: expected boolean, got string",
     };
     size_t count = sizeof(expected) / sizeof(expected[0]);
-    cr_assert_eq(c.diagnostic_count, count, "%zu diagnostics", c.diagnostic_count);
+    cr_assert_eq(run.diag_count, count, "%zu diagnostics", run.diag_count);
     for (size_t i = 0; i < count; i++) {
-        assert_diagnostic(&c, i, TD_DIAG_WARNING, "line 1", expected[i]);
-        cr_assert_str_eq(c.diagnostics[i].nct_id, "NCT09000002");
+        td_test_assert_diag(&run, i, TD_DIAG_WARNING, "line 1", expected[i]);
+        cr_assert_str_eq(run.diags[i].nct_id, "NCT09000002");
     }
-    cr_assert_eq(c.stats.warnings, count);
-    cr_assert_eq(c.stats.rejected, 0);
+    cr_assert_eq(run.stats.warnings, count);
+    cr_assert_eq(run.stats.rejected, 0);
 
     /* The record is kept with everything that was well typed. */
-    cr_assert_eq(c.trial_count, 1);
-    const td_trial_t *t = c.trials[0];
+    cr_assert_eq(run.trial_count, 1);
+    const td_trial_t *t = run.trials[0];
     cr_assert_null(t->brief_title);
     cr_assert_null(t->org_study_id);
     cr_assert_str_eq(t->official_title, "Osimertinib With or Without Chemotherapy in EGFR-Mutant "
                                         "Non-Small Cell Lung Cancer");
     cr_assert_eq(t->overall_status, TD_STATUS_COMPLETED);
     cr_assert_eq(t->start_date.precision, TD_DATE_NONE);
-    assert_date(t->completion_date, 2022, 8, 31, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
+    td_test_assert_date(t->completion_date, 2022, 8, 31, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
     cr_assert_null(t->lead_sponsor.name);
     cr_assert_eq(t->conditions.count, 0);
-    ASSERT_LIST(t->keywords, "NSCLC", "EGFR");
+    TD_TEST_ASSERT_LIST(t->keywords, "NSCLC", "EGFR");
     cr_assert_eq(t->phases, 0);
     cr_assert_null(t->design.allocation);
     cr_assert_eq(t->enrollment, -1);
     cr_assert_eq(t->enrollment_type, TD_ACTUALITY_ACTUAL);
     cr_assert_eq(t->arm_group_count, 1);
     cr_assert_str_eq(t->arm_groups[0].label, "Osimertinib + pemetrexed/platinum");
-    ASSERT_LIST(t->arm_groups[0].intervention_names, "Drug: Osimertinib", "Drug: Pemetrexed");
+    TD_TEST_ASSERT_LIST(t->arm_groups[0].intervention_names, "Drug: Osimertinib",
+                        "Drug: Pemetrexed");
     cr_assert_eq(t->intervention_count, 0);
     cr_assert_null(t->interventions);
     cr_assert_eq(t->primary_outcome_count, 1);
@@ -293,46 +213,46 @@ Test(reader_json, wrong_types_are_reported_and_skipped)
     cr_assert_eq(t->location_count, 1);
     cr_assert_str_eq(t->locations[0].city, "Taipei");
     cr_assert_not(t->locations[0].has_geo);
-    ASSERT_LIST(t->condition_mesh_terms, "Carcinoma, Non-Small-Cell Lung");
+    TD_TEST_ASSERT_LIST(t->condition_mesh_terms, "Carcinoma, Non-Small-Cell Lung");
     cr_assert_not(t->has_results);
-    free_collected(&c);
+    td_test_run_free(&run);
 }
 
 Test(reader_json, bad_nct_ids_reject_the_record_only)
 {
-    collected_t c;
-    read_fixture(&c, "json/bad_ids.jsonl", TD_FORMAT_CTGOV_JSON);
-    cr_assert_eq(c.diagnostic_count, 5);
-    assert_diagnostic(&c, 0, TD_DIAG_ERROR, "line 2",
-                      "protocolSection.identificationModule.nctId: missing NCT ID");
-    assert_diagnostic(&c, 1, TD_DIAG_ERROR, "line 3",
-                      "protocolSection.identificationModule.nctId: malformed NCT ID 'NCT123'");
-    assert_diagnostic(&c, 2, TD_DIAG_ERROR, "line 4",
-                      "protocolSection.identificationModule.nctId: expected string, got integer");
-    assert_diagnostic(&c, 3, TD_DIAG_ERROR, "line 6",
-                      "protocolSection.identificationModule: expected object, got array");
-    assert_diagnostic(&c, 4, TD_DIAG_ERROR, "line 7",
-                      "protocolSection.identificationModule.nctId: missing NCT ID");
-    for (size_t i = 0; i < c.diagnostic_count; i++)
-        cr_assert_str_eq(c.diagnostics[i].nct_id, "");
+    td_test_run_t run;
+    read_fixture("json/bad_ids.jsonl", TD_FORMAT_CTGOV_JSON, &run);
+    cr_assert_eq(run.diag_count, 5);
+    td_test_assert_diag(&run, 0, TD_DIAG_ERROR, "line 2",
+                        "protocolSection.identificationModule.nctId: missing NCT ID");
+    td_test_assert_diag(&run, 1, TD_DIAG_ERROR, "line 3",
+                        "protocolSection.identificationModule.nctId: malformed NCT ID 'NCT123'");
+    td_test_assert_diag(&run, 2, TD_DIAG_ERROR, "line 4",
+                        "protocolSection.identificationModule.nctId: expected string, got integer");
+    td_test_assert_diag(&run, 3, TD_DIAG_ERROR, "line 6",
+                        "protocolSection.identificationModule: expected object, got array");
+    td_test_assert_diag(&run, 4, TD_DIAG_ERROR, "line 7",
+                        "protocolSection.identificationModule.nctId: missing NCT ID");
+    for (size_t i = 0; i < run.diag_count; i++)
+        cr_assert_str_eq(run.diags[i].nct_id, "");
 
-    cr_assert_eq(c.stats.rejected, 5);
-    cr_assert_eq(c.stats.records, 2);
-    cr_assert_eq(c.trial_count, 2);
-    cr_assert_str_eq(c.trials[0]->nct_id, "NCT09000011");
-    cr_assert_eq(c.trials[0]->overall_status, TD_STATUS_ACTIVE_NOT_RECRUITING);
-    cr_assert_str_eq(c.trials[0]->position, "line 1");
+    cr_assert_eq(run.stats.rejected, 5);
+    cr_assert_eq(run.stats.records, 2);
+    cr_assert_eq(run.trial_count, 2);
+    cr_assert_str_eq(run.trials[0]->nct_id, "NCT09000011");
+    cr_assert_eq(run.trials[0]->overall_status, TD_STATUS_ACTIVE_NOT_RECRUITING);
+    cr_assert_str_eq(run.trials[0]->position, "line 1");
     /* Case and surrounding spaces are forgiven; the ID is stored canonically. */
-    cr_assert_str_eq(c.trials[1]->nct_id, "NCT09000015");
-    cr_assert_str_eq(c.trials[1]->position, "line 5");
-    cr_assert(c.trials[1]->has_results);
-    free_collected(&c);
+    cr_assert_str_eq(run.trials[1]->nct_id, "NCT09000015");
+    cr_assert_str_eq(run.trials[1]->position, "line 5");
+    cr_assert(run.trials[1]->has_results);
+    td_test_run_free(&run);
 }
 
 Test(reader_json, unknown_enum_values_warn_and_fall_back)
 {
-    collected_t c;
-    read_fixture(&c, "json/unknown_enums.json", TD_FORMAT_AUTO);
+    td_test_run_t run;
+    read_fixture("json/unknown_enums.json", TD_FORMAT_AUTO, &run);
     static const char *const expected[] = {
         "unknown protocolSection.statusModule.overallStatus 'PAUSED'",
         "unknown protocolSection.statusModule.startDateStruct.type 'PROJECTED'",
@@ -346,14 +266,14 @@ Test(reader_json, unknown_enum_values_warn_and_fall_back)
         "unknown protocolSection.contactsLocationsModule.locations[0].status 'OPEN'",
     };
     size_t count = sizeof(expected) / sizeof(expected[0]);
-    cr_assert_eq(c.diagnostic_count, count, "%zu diagnostics", c.diagnostic_count);
+    cr_assert_eq(run.diag_count, count, "%zu diagnostics", run.diag_count);
     for (size_t i = 0; i < count; i++)
-        assert_diagnostic(&c, i, TD_DIAG_WARNING, "line 1", expected[i]);
+        td_test_assert_diag(&run, i, TD_DIAG_WARNING, "line 1", expected[i]);
 
-    cr_assert_eq(c.trial_count, 1);
-    const td_trial_t *t = c.trials[0];
+    cr_assert_eq(run.trial_count, 1);
+    const td_trial_t *t = run.trials[0];
     cr_assert_eq(t->overall_status, TD_STATUS_OTHER);
-    assert_date(t->start_date, 2024, 2, 1, TD_DATE_DAY, TD_ACTUALITY_UNSPECIFIED);
+    td_test_assert_date(t->start_date, 2024, 2, 1, TD_DATE_DAY, TD_ACTUALITY_UNSPECIFIED);
     cr_assert_str_eq(t->lead_sponsor.name, "Moderna Oncology Consortium");
     cr_assert_eq(t->lead_sponsor.sponsor_class, TD_SPONSOR_UNKNOWN);
     cr_assert_eq(t->study_type, TD_STUDY_TYPE_OTHER);
@@ -368,89 +288,90 @@ Test(reader_json, unknown_enum_values_warn_and_fall_back)
     /* A stdAges list with a known value is kept as given, not derived. */
     cr_assert_eq(t->std_ages, TD_STD_AGE_ADULT);
     cr_assert_eq(t->locations[0].status, TD_STATUS_OTHER);
-    free_collected(&c);
+    td_test_run_free(&run);
 }
 
 Test(reader_json, age_limits_and_derived_std_ages)
 {
-    collected_t c;
-    read_fixture(&c, "json/ages.jsonl", TD_FORMAT_AUTO);
-    cr_assert_eq(c.trial_count, 6);
+    td_test_run_t run;
+    read_fixture("json/ages.jsonl", TD_FORMAT_AUTO, &run);
+    cr_assert_eq(run.trial_count, 6);
     const unsigned all = TD_STD_AGE_CHILD | TD_STD_AGE_ADULT | TD_STD_AGE_OLDER_ADULT;
 
     /* "N/A" and absent both mean no limit. */
     for (size_t i = 0; i < 2; i++) {
-        const td_trial_t *t = c.trials[i];
+        const td_trial_t *t = run.trials[i];
         cr_assert_eq(t->minimum_age.unit, TD_AGE_UNIT_NONE);
         cr_assert_eq(t->minimum_age.days, -1);
         cr_assert_eq(t->maximum_age.unit, TD_AGE_UNIT_NONE);
         cr_assert_eq(t->maximum_age.days, -1);
         cr_assert_eq(t->std_ages, all, "trial %zu", i);
     }
-    cr_assert_eq(c.trials[1]->sex, TD_SEX_FEMALE);
+    cr_assert_eq(run.trials[1]->sex, TD_SEX_FEMALE);
 
-    const td_trial_t *adults = c.trials[2];
+    const td_trial_t *adults = run.trials[2];
     cr_assert_eq(adults->minimum_age.days, 6574);
     cr_assert_eq(adults->minimum_age.unit, TD_AGE_UNIT_YEARS);
     cr_assert_eq(adults->std_ages, TD_STD_AGE_ADULT | TD_STD_AGE_OLDER_ADULT);
 
-    const td_trial_t *children = c.trials[3];
+    const td_trial_t *children = run.trials[3];
     cr_assert_eq(children->minimum_age.unit, TD_AGE_UNIT_MONTHS);
     cr_assert_eq(children->minimum_age.days, 182);  /* 6 * 30.4375, floored */
     cr_assert_eq(children->maximum_age.days, 6209); /* 17 * 365.25, floored */
     cr_assert_eq(children->std_ages, TD_STD_AGE_CHILD);
 
-    const td_trial_t *unreadable = c.trials[4];
+    const td_trial_t *unreadable = run.trials[4];
     cr_assert_eq(unreadable->minimum_age.days, -1);
     cr_assert_eq(unreadable->maximum_age.days, 25567);
     cr_assert_eq(unreadable->std_ages, all);
 
-    cr_assert_eq(c.trials[5]->std_ages, TD_STD_AGE_CHILD);
-    cr_assert_eq(c.trials[5]->sex, TD_SEX_MALE);
+    cr_assert_eq(run.trials[5]->std_ages, TD_STD_AGE_CHILD);
+    cr_assert_eq(run.trials[5]->sex, TD_SEX_MALE);
 
-    cr_assert_eq(c.diagnostic_count, 1);
-    assert_diagnostic(&c, 0, TD_DIAG_WARNING, "line 5",
-                      "bad protocolSection.eligibilityModule.minimumAge 'eighteen'");
-    cr_assert_str_eq(c.diagnostics[0].nct_id, "NCT09000025");
-    free_collected(&c);
+    cr_assert_eq(run.diag_count, 1);
+    td_test_assert_diag(&run, 0, TD_DIAG_WARNING, "line 5",
+                        "bad protocolSection.eligibilityModule.minimumAge 'eighteen'");
+    cr_assert_str_eq(run.diags[0].nct_id, "NCT09000025");
+    td_test_run_free(&run);
 }
 
 Test(reader_json, partial_and_bad_dates)
 {
-    collected_t c;
-    read_fixture(&c, "json/dates.json", TD_FORMAT_AUTO);
-    cr_assert_eq(c.trial_count, 1);
-    const td_trial_t *t = c.trials[0];
-    assert_date(t->start_date, 2023, 5, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
-    assert_date(t->primary_completion_date, 2025, 0, 0, TD_DATE_YEAR, TD_ACTUALITY_ESTIMATED);
-    assert_date(t->completion_date, 0, 0, 0, TD_DATE_NONE, TD_ACTUALITY_UNSPECIFIED);
-    assert_date(t->first_posted_date, 2023, 5, 17, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
+    td_test_run_t run;
+    read_fixture("json/dates.json", TD_FORMAT_AUTO, &run);
+    cr_assert_eq(run.trial_count, 1);
+    const td_trial_t *t = run.trials[0];
+    td_test_assert_date(t->start_date, 2023, 5, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
+    td_test_assert_date(t->primary_completion_date, 2025, 0, 0, TD_DATE_YEAR,
+                        TD_ACTUALITY_ESTIMATED);
+    td_test_assert_date(t->completion_date, 0, 0, 0, TD_DATE_NONE, TD_ACTUALITY_UNSPECIFIED);
+    td_test_assert_date(t->first_posted_date, 2023, 5, 17, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
     /* A type without a date is no date. */
-    assert_date(t->last_update_date, 0, 0, 0, TD_DATE_NONE, TD_ACTUALITY_UNSPECIFIED);
+    td_test_assert_date(t->last_update_date, 0, 0, 0, TD_DATE_NONE, TD_ACTUALITY_UNSPECIFIED);
     cr_assert_eq(t->overall_status, TD_STATUS_UNKNOWN);
-    cr_assert_eq(c.diagnostic_count, 1);
-    assert_diagnostic(&c, 0, TD_DIAG_WARNING, "line 1",
-                      "bad protocolSection.statusModule.completionDateStruct.date '2023-13-01'");
-    free_collected(&c);
+    cr_assert_eq(run.diag_count, 1);
+    td_test_assert_diag(&run, 0, TD_DIAG_WARNING, "line 1",
+                        "bad protocolSection.statusModule.completionDateStruct.date '2023-13-01'");
+    td_test_run_free(&run);
 }
 
 Test(reader_json, beir_documents)
 {
-    collected_t c;
-    read_fixture(&c, "beir/corpus.jsonl", TD_FORMAT_BEIR);
-    cr_assert_eq(c.diagnostic_count, 5);
-    assert_diagnostic(&c, 0, TD_DIAG_ERROR, "line 2", "_id: missing NCT ID");
-    assert_diagnostic(&c, 1, TD_DIAG_ERROR, "line 3", "_id: malformed NCT ID 'doc-17'");
-    assert_diagnostic(&c, 2, TD_DIAG_ERROR, "line 4", "text: missing");
-    cr_assert_str_eq(c.diagnostics[2].nct_id, "NCT09000104");
-    assert_diagnostic(&c, 3, TD_DIAG_WARNING, "line 6", "title: expected string, got integer");
-    cr_assert_str_eq(c.diagnostics[3].nct_id, "NCT09000106");
-    assert_diagnostic(&c, 4, TD_DIAG_ERROR, "line 7", "text: expected string, got array");
-    cr_assert_eq(c.stats.rejected, 4);
-    cr_assert_eq(c.stats.warnings, 1);
+    td_test_run_t run;
+    read_fixture("beir/corpus.jsonl", TD_FORMAT_BEIR, &run);
+    cr_assert_eq(run.diag_count, 5);
+    td_test_assert_diag(&run, 0, TD_DIAG_ERROR, "line 2", "_id: missing NCT ID");
+    td_test_assert_diag(&run, 1, TD_DIAG_ERROR, "line 3", "_id: malformed NCT ID 'doc-17'");
+    td_test_assert_diag(&run, 2, TD_DIAG_ERROR, "line 4", "text: missing");
+    cr_assert_str_eq(run.diags[2].nct_id, "NCT09000104");
+    td_test_assert_diag(&run, 3, TD_DIAG_WARNING, "line 6", "title: expected string, got integer");
+    cr_assert_str_eq(run.diags[3].nct_id, "NCT09000106");
+    td_test_assert_diag(&run, 4, TD_DIAG_ERROR, "line 7", "text: expected string, got array");
+    cr_assert_eq(run.stats.rejected, 4);
+    cr_assert_eq(run.stats.warnings, 1);
 
-    cr_assert_eq(c.trial_count, 3);
-    const td_trial_t *t = c.trials[0];
+    cr_assert_eq(run.trial_count, 3);
+    const td_trial_t *t = run.trials[0];
     cr_assert_str_eq(t->nct_id, "NCT09000101");
     cr_assert_str_eq(t->brief_title,
                      "Pembrolizumab Versus Chemotherapy in PD-L1-High Advanced NSCLC");
@@ -459,22 +380,22 @@ Test(reader_json, beir_documents)
     cr_assert_eq(t->overall_status, TD_STATUS_UNSET);
     cr_assert_eq(t->enrollment, -1);
     cr_assert_eq(t->std_ages, 0);
-    cr_assert_str_eq(c.trials[1]->nct_id, "NCT09000105");
-    cr_assert_null(c.trials[1]->brief_title);
-    cr_assert_not_null(c.trials[1]->brief_summary);
-    cr_assert_str_eq(c.trials[2]->nct_id, "NCT09000106");
-    cr_assert_null(c.trials[2]->brief_title);
-    free_collected(&c);
+    cr_assert_str_eq(run.trials[1]->nct_id, "NCT09000105");
+    cr_assert_null(run.trials[1]->brief_title);
+    cr_assert_not_null(run.trials[1]->brief_summary);
+    cr_assert_str_eq(run.trials[2]->nct_id, "NCT09000106");
+    cr_assert_null(run.trials[2]->brief_title);
+    td_test_run_free(&run);
 }
 
 Test(reader_json, beir_detected_automatically)
 {
-    collected_t c;
-    read_fixture(&c, "beir/corpus.jsonl", TD_FORMAT_AUTO);
-    cr_assert_geq(c.trial_count, 1);
-    cr_assert_str_eq(c.trials[0]->nct_id, "NCT09000101");
-    cr_assert_not_null(c.trials[0]->brief_summary);
-    free_collected(&c);
+    td_test_run_t run;
+    read_fixture("beir/corpus.jsonl", TD_FORMAT_AUTO, &run);
+    cr_assert_geq(run.trial_count, 1);
+    cr_assert_str_eq(run.trials[0]->nct_id, "NCT09000101");
+    cr_assert_not_null(run.trials[0]->brief_summary);
+    td_test_run_free(&run);
 }
 
 /* ---- the real records in ../shared, when present ---- */
@@ -490,19 +411,20 @@ Test(reader_json, real_sample_record)
     char path[512];
     if (!shared_file(path, sizeof(path), "samples/NCT00364754.api_v2.json"))
         cr_skip_test("shared corpus not present: %s", path);
-    collected_t c;
-    read_file(&c, path, TD_FORMAT_AUTO);
-    cr_assert_eq(c.diagnostic_count, 0);
-    cr_assert_eq(c.trial_count, 1);
-    const td_trial_t *t = c.trials[0];
+    td_test_run_t run;
+    td_test_read_one(path, TD_FORMAT_AUTO, &run);
+    cr_assert_eq(run.status, TD_DONE);
+    cr_assert_eq(run.diag_count, 0);
+    cr_assert_eq(run.trial_count, 1);
+    const td_trial_t *t = run.trials[0];
     cr_assert_str_eq(t->nct_id, "NCT00364754");
     cr_assert_str_eq(t->org_study_id, "YMB1002 202");
     cr_assert_str_eq(t->brief_title, "Pharmacokinetic Study of Tesmilifene (YMB1002) Plus "
                                      "Epirubicin and Cyclophosphamide in Metastatic Breast Cancer");
     cr_assert_eq(t->overall_status, TD_STATUS_COMPLETED);
     cr_assert_eq(t->phases, TD_PHASE_1);
-    assert_date(t->start_date, 2004, 5, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
-    assert_date(t->first_posted_date, 2006, 8, 16, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
+    td_test_assert_date(t->start_date, 2004, 5, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
+    td_test_assert_date(t->first_posted_date, 2006, 8, 16, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
     cr_assert_eq(t->enrollment, 28);
     cr_assert_eq(t->enrollment_type, TD_ACTUALITY_ACTUAL);
     cr_assert_str_eq(t->design.allocation, "NA");
@@ -510,8 +432,8 @@ Test(reader_json, real_sample_record)
     cr_assert_eq(t->lead_sponsor.sponsor_class, TD_SPONSOR_INDUSTRY);
     cr_assert_eq(t->intervention_count, 1);
     cr_assert_str_eq(t->interventions[0].name, "Tesmilifene (YMB 1002)");
-    ASSERT_LIST(t->condition_mesh_terms, "Breast Neoplasms");
-    ASSERT_LIST(t->intervention_mesh_terms, "tesmilifene");
+    TD_TEST_ASSERT_LIST(t->condition_mesh_terms, "Breast Neoplasms");
+    TD_TEST_ASSERT_LIST(t->intervention_mesh_terms, "tesmilifene");
     cr_assert_gt(t->location_count, 0);
     const td_location_t *lviv = &t->locations[t->location_count - 1];
     cr_assert_str_eq(lviv->city, "Lviv");
@@ -519,7 +441,7 @@ Test(reader_json, real_sample_record)
     cr_assert_float_eq(lviv->latitude, 49.83826, 1e-9);
     cr_assert_float_eq(lviv->longitude, 24.02324, 1e-9);
     cr_assert_not(t->has_results);
-    free_collected(&c);
+    td_test_run_free(&run);
 }
 
 /* Counts diagnostics and logs them, so a failure shows what went wrong. */
@@ -582,7 +504,7 @@ Test(reader_json, sample_corpus_maps_without_diagnostics)
 /* ---- the mappers directly, on JSON built in the test ---- */
 
 typedef struct direct {
-    collected_t collected;
+    td_test_run_t run; /* only its diagnostics */
     td_record_ctx_t ctx;
     json_t *json;
     td_status_t status;
@@ -598,8 +520,8 @@ static void map_direct(direct_t *d, const char *text, bool beir)
     cr_assert_not_null(d->ctx.trial);
     d->ctx.source = "direct";
     d->ctx.position = "record 1";
-    d->ctx.on_diag = collect_diagnostic;
-    d->ctx.user = &d->collected;
+    d->ctx.on_diag = td_test_collect_diag;
+    d->ctx.user = &d->run;
     d->status = beir ? td_map_beir(&d->ctx, d->json) : td_map_ctgov_json(&d->ctx, d->json);
 }
 
@@ -607,6 +529,7 @@ static void free_direct(direct_t *d)
 {
     json_decref(d->json);
     td_trial_free(d->ctx.trial);
+    td_test_run_free(&d->run);
 }
 
 /* A minimal study, NCT09000031, with `fields` (members, each after a comma)
@@ -631,7 +554,7 @@ Test(reader_json, direct_non_object_study_is_rejected)
         map_direct(&d, cases[i].json, false);
         cr_assert_eq(d.status, TD_ERR_BAD_INPUT, "case %zu", i);
         cr_assert_str_eq(d.ctx.error, cases[i].error);
-        cr_assert_eq(d.collected.diagnostic_count, 0);
+        cr_assert_eq(d.run.diag_count, 0);
         free_direct(&d);
     }
 }
@@ -646,14 +569,14 @@ Test(reader_json, direct_nested_item_paths)
                      "{\"name\": \"Tukysa\"}, \"Tukysa\"]}]}"),
                false);
     cr_assert_eq(d.status, TD_OK);
-    cr_assert_eq(d.collected.diagnostic_count, 1);
-    assert_diagnostic(&d.collected, 0, TD_DIAG_WARNING, "record 1",
-                      "protocolSection.armsInterventionsModule.interventions[1].otherNames[1]: "
-                      "expected string, got object");
-    cr_assert_str_eq(d.collected.diagnostics[0].nct_id, "NCT09000031");
+    cr_assert_eq(d.run.diag_count, 1);
+    td_test_assert_diag(&d.run, 0, TD_DIAG_WARNING, "record 1",
+                        "protocolSection.armsInterventionsModule.interventions[1].otherNames[1]: "
+                        "expected string, got object");
+    cr_assert_str_eq(d.run.diags[0].nct_id, "NCT09000031");
     const td_trial_t *t = d.ctx.trial;
     cr_assert_eq(t->intervention_count, 2);
-    ASSERT_LIST(t->interventions[1].other_names, "ONT-380", "Tukysa");
+    TD_TEST_ASSERT_LIST(t->interventions[1].other_names, "ONT-380", "Tukysa");
     cr_assert_eq(d.ctx.warnings, 1);
     free_direct(&d);
 }
@@ -667,10 +590,10 @@ Test(reader_json, direct_nulls_are_absent)
                      "{\"enrollmentInfo\": null}"),
                false);
     cr_assert_eq(d.status, TD_OK);
-    cr_assert_eq(d.collected.diagnostic_count, 0);
+    cr_assert_eq(d.run.diag_count, 0);
     cr_assert_null(d.ctx.trial->brief_summary);
     cr_assert_eq(d.ctx.trial->conditions.count, 0);
-    ASSERT_LIST(d.ctx.trial->keywords, "HER2");
+    TD_TEST_ASSERT_LIST(d.ctx.trial->keywords, "HER2");
     cr_assert_eq(d.ctx.trial->enrollment, -1);
     free_direct(&d);
 }
@@ -685,12 +608,12 @@ Test(reader_json, direct_bad_numbers)
                      "\"Nantes\", \"geoPoint\": {\"lat\": 47.21725, \"lon\": -1.55336}}]}"),
                false);
     cr_assert_eq(d.status, TD_OK);
-    cr_assert_eq(d.collected.diagnostic_count, 2);
-    assert_diagnostic(&d.collected, 0, TD_DIAG_WARNING, "record 1",
-                      "bad protocolSection.designModule.enrollmentInfo.count '-5'");
-    assert_diagnostic(&d.collected, 1, TD_DIAG_WARNING, "record 1",
-                      "bad protocolSection.contactsLocationsModule.locations[0].geoPoint "
-                      "'145.76, 4.84'");
+    cr_assert_eq(d.run.diag_count, 2);
+    td_test_assert_diag(&d.run, 0, TD_DIAG_WARNING, "record 1",
+                        "bad protocolSection.designModule.enrollmentInfo.count '-5'");
+    td_test_assert_diag(&d.run, 1, TD_DIAG_WARNING, "record 1",
+                        "bad protocolSection.contactsLocationsModule.locations[0].geoPoint "
+                        "'145.76, 4.84'");
     const td_trial_t *t = d.ctx.trial;
     cr_assert_eq(t->enrollment, -1);
     cr_assert_eq(t->enrollment_type, TD_ACTUALITY_ACTUAL);

@@ -13,6 +13,8 @@
 
 #define XML_FIXTURES TD_FIXTURES_DIR "/xml"
 
+TestSuite(reader_xml, .init = td_test_dir_setup, .fini = td_test_dir_teardown);
+
 /* Reads one fixture, asserting it gave exactly one trial. */
 static const td_trial_t *read_one_trial(const char *name, td_test_run_t *run)
 {
@@ -49,16 +51,13 @@ static const td_test_diag_t *read_rejected(const char *name, td_test_run_t *run)
     return &run->diags[0];
 }
 
-/* Writes `xml` to a temporary file and reads it. */
+/* Writes `xml` to a file in the test's directory and reads it. */
 static void read_text(const char *xml, size_t len, td_test_run_t *run)
 {
-    char *dir = td_test_tmpdir();
-    char *path = td_test_write(dir, "NCT04299999.xml", xml, len);
+    char *path = td_test_write(td_test_dir, "NCT04299999.xml", xml, len);
     td_test_read_one(path, TD_FORMAT_AUTO, run);
     cr_assert_eq(run->status, TD_DONE);
     free(path);
-    td_test_rmtree(dir);
-    free(dir);
 }
 
 /* Reads a study with NCT ID NCT04299999 whose other elements are `body`;
@@ -77,29 +76,6 @@ static const td_trial_t *read_body(const char *body, td_test_run_t *run)
     return run->trials[0];
 }
 
-static void assert_list(const td_strlist_t *list, const char *const *expected, size_t count)
-{
-    cr_assert_eq(list->count, count, "list has %zu items, expected %zu", list->count, count);
-    for (size_t i = 0; i < count; i++)
-        cr_assert_str_eq(list->items[i], expected[i]);
-}
-
-#define ASSERT_LIST(list, ...)                                                                     \
-    do {                                                                                           \
-        const char *const expected_[] = {__VA_ARGS__};                                             \
-        assert_list(&(list), expected_, sizeof(expected_) / sizeof(expected_[0]));                 \
-    } while (0)
-
-static void assert_date(td_date_t date, int year, int month, int day, td_date_precision_t precision,
-                        td_actuality_t type)
-{
-    cr_assert_eq(date.year, year);
-    cr_assert_eq(date.month, month);
-    cr_assert_eq(date.day, day);
-    cr_assert_eq(date.precision, precision);
-    cr_assert_eq(date.type, type);
-}
-
 static void assert_warning(const td_test_run_t *run, const char *message)
 {
     const td_test_diag_t *d = td_test_find_diag(run, message);
@@ -115,9 +91,9 @@ Test(reader_xml, full_record_identification_and_titles)
     td_test_run_t run;
     const td_trial_t *t = read_full(&run);
     cr_assert_str_eq(t->nct_id, "NCT04123456");
-    ASSERT_LIST(t->nct_aliases, "NCT04000001");
+    TD_TEST_ASSERT_LIST(t->nct_aliases, "NCT04000001");
     cr_assert_str_eq(t->org_study_id, "VA-ONC-2019-07");
-    ASSERT_LIST(t->secondary_ids, "NCI-2019-01234", "R01CA223344");
+    TD_TEST_ASSERT_LIST(t->secondary_ids, "NCI-2019-01234", "R01CA223344");
     cr_assert_str_eq(t->acronym, "DESTINY-RT");
     cr_assert_str_eq(t->brief_title, "Trastuzumab Deruxtecan With or Without Radiotherapy in "
                                      "HER2-Positive Breast Cancer Brain Metastases");
@@ -190,12 +166,12 @@ Test(reader_xml, full_record_status_dates_and_phases)
     cr_assert_eq(t->overall_status, TD_STATUS_ACTIVE_NOT_RECRUITING);
     cr_assert_eq(t->phases, TD_PHASE_1 | TD_PHASE_2); /* "Phase 1/Phase 2" */
     cr_assert_eq(t->study_type, TD_STUDY_TYPE_INTERVENTIONAL);
-    assert_date(t->start_date, 2019, 3, 15, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
-    assert_date(t->primary_completion_date, 2024, 6, 0, TD_DATE_MONTH, TD_ACTUALITY_ACTUAL);
+    td_test_assert_date(t->start_date, 2019, 3, 15, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
+    td_test_assert_date(t->primary_completion_date, 2024, 6, 0, TD_DATE_MONTH, TD_ACTUALITY_ACTUAL);
     /* type="Anticipated" and type="Estimate" are both ESTIMATED. */
-    assert_date(t->completion_date, 2025, 12, 0, TD_DATE_MONTH, TD_ACTUALITY_ESTIMATED);
-    assert_date(t->first_posted_date, 2019, 10, 9, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
-    assert_date(t->last_update_date, 2024, 2, 29, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
+    td_test_assert_date(t->completion_date, 2025, 12, 0, TD_DATE_MONTH, TD_ACTUALITY_ESTIMATED);
+    td_test_assert_date(t->first_posted_date, 2019, 10, 9, TD_DATE_DAY, TD_ACTUALITY_ACTUAL);
+    td_test_assert_date(t->last_update_date, 2024, 2, 29, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
     td_test_run_free(&run);
 }
 
@@ -231,13 +207,13 @@ Test(reader_xml, full_record_arms_interventions_and_outcomes)
     cr_assert_eq(drug->type, TD_INTERVENTION_DRUG);
     cr_assert_str_eq(drug->name, "Trastuzumab Deruxtecan");
     cr_assert_str_eq(drug->description, "Given IV");
-    ASSERT_LIST(drug->other_names, "DS-8201a", "Enhertu");
-    ASSERT_LIST(drug->arm_group_labels, "Arm I (T-DXd, SRS)", "Arm II (T-DXd)");
+    TD_TEST_ASSERT_LIST(drug->other_names, "DS-8201a", "Enhertu");
+    TD_TEST_ASSERT_LIST(drug->arm_group_labels, "Arm I (T-DXd, SRS)", "Arm II (T-DXd)");
     const td_intervention_t *radiation = &t->interventions[1];
     cr_assert_eq(radiation->type, TD_INTERVENTION_RADIATION);
     cr_assert_str_eq(radiation->name, "Stereotactic Radiosurgery");
-    ASSERT_LIST(radiation->other_names, "SRS");
-    ASSERT_LIST(radiation->arm_group_labels, "Arm I (T-DXd, SRS)");
+    TD_TEST_ASSERT_LIST(radiation->other_names, "SRS");
+    TD_TEST_ASSERT_LIST(radiation->arm_group_labels, "Arm I (T-DXd, SRS)");
 
     cr_assert_eq(t->primary_outcome_count, 1);
     cr_assert_str_eq(t->primary_outcomes[0].measure, "Intracranial progression-free survival");
@@ -270,11 +246,11 @@ Test(reader_xml, full_record_conditions_keywords_and_mesh_terms)
 {
     td_test_run_t run;
     const td_trial_t *t = read_full(&run);
-    ASSERT_LIST(t->conditions, "HER2-positive Breast Cancer", "Brain Metastases");
+    TD_TEST_ASSERT_LIST(t->conditions, "HER2-positive Breast Cancer", "Brain Metastases");
     /* The second keyword is a CDATA section. */
-    ASSERT_LIST(t->keywords, "HER2", "T-DXd & SRS");
-    ASSERT_LIST(t->condition_mesh_terms, "Breast Neoplasms", "Brain Neoplasms");
-    ASSERT_LIST(t->intervention_mesh_terms, "Trastuzumab");
+    TD_TEST_ASSERT_LIST(t->keywords, "HER2", "T-DXd & SRS");
+    TD_TEST_ASSERT_LIST(t->condition_mesh_terms, "Breast Neoplasms", "Brain Neoplasms");
+    TD_TEST_ASSERT_LIST(t->intervention_mesh_terms, "Trastuzumab");
     td_test_run_free(&run);
 }
 
@@ -417,7 +393,7 @@ Test(reader_xml, text_normalisation_edge_cases)
     cr_assert_str_eq(t->brief_summary, "First line second line\n\nNext paragraph");
     cr_assert_null(t->detailed_description);
     cr_assert_str_eq(t->brief_title, "Title\ncontinued");
-    ASSERT_LIST(t->conditions, "Kept");
+    TD_TEST_ASSERT_LIST(t->conditions, "Kept");
     td_test_run_free(&run);
 }
 
@@ -447,7 +423,7 @@ Test(reader_xml, unknown_values_are_warnings_and_the_record_is_kept)
     cr_assert_eq(t->lead_sponsor.sponsor_class, TD_SPONSOR_UNKNOWN);
     cr_assert_eq(t->overall_status, TD_STATUS_OTHER);
     cr_assert_eq(t->start_date.precision, TD_DATE_NONE);
-    assert_date(t->completion_date, 2021, 5, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
+    td_test_assert_date(t->completion_date, 2021, 5, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
     cr_assert_eq(t->phases, 0);
     cr_assert_eq(t->study_type, TD_STUDY_TYPE_OTHER);
     cr_assert_eq(t->enrollment, -1);
@@ -659,8 +635,8 @@ Test(reader_xml, real_legacy_sample)
     cr_assert_str_eq(t->design.allocation, "NA");
     cr_assert_str_eq(t->design.intervention_model, "SINGLE_GROUP");
     cr_assert_str_eq(t->design.masking, "NONE");
-    assert_date(t->start_date, 2007, 7, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
-    assert_date(t->first_posted_date, 2007, 6, 26, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
+    td_test_assert_date(t->start_date, 2007, 7, 0, TD_DATE_MONTH, TD_ACTUALITY_UNSPECIFIED);
+    td_test_assert_date(t->first_posted_date, 2007, 6, 26, TD_DATE_DAY, TD_ACTUALITY_ESTIMATED);
     cr_assert_str_eq(t->brief_summary,
                      "Primary Study Objective:\n\nTo assess the pathological complete response "
                      "rate (pCR) with 4-6 cycles of neoadjuvant chemotherapy plus erlotinib in "

@@ -15,34 +15,21 @@ typedef struct result {
     char *err;
 } result_t;
 
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = td_test_tmpdir();
-}
-
-static void teardown(void)
-{
-    td_test_rmtree(tmp);
-    free(tmp);
-}
-
-TestSuite(index_cli, .init = setup, .fini = teardown);
+TestSuite(index_cli, .init = td_test_dir_setup, .fini = td_test_dir_teardown);
 
 /* Runs `trialdex-index ARGS` through the shell, capturing both streams. */
 static result_t run(const char *args)
 {
     char command[2048];
-    snprintf(command, sizeof(command), "%s %s >%s/out 2>%s/err", TD_INDEX_PROGRAM, args, tmp,
-             tmp);
+    snprintf(command, sizeof(command), "%s %s >%s/out 2>%s/err", TD_INDEX_PROGRAM, args,
+             td_test_dir, td_test_dir);
     int status = system(command);
     cr_assert(WIFEXITED(status), "%s did not exit normally", command);
     char path[512];
     result_t r = {.exit_code = WEXITSTATUS(status)};
-    snprintf(path, sizeof(path), "%s/out", tmp);
+    snprintf(path, sizeof(path), "%s/out", td_test_dir);
     r.out = td_test_slurp(path, NULL);
-    snprintf(path, sizeof(path), "%s/err", tmp);
+    snprintf(path, sizeof(path), "%s/err", td_test_dir);
     r.err = td_test_slurp(path, NULL);
     return r;
 }
@@ -85,11 +72,12 @@ Test(index_cli, bad_records_are_reported_with_position_and_exit_1)
     cr_assert_eq(r.exit_code, 1);
     cr_assert_str_eq(r.out, "");
     cr_assert_not_null(
-        strstr(r.err, FRAMING "/bad_lines.jsonl:line 4: error: "
-                         "protocolSection.identificationModule.nctId: malformed NCT ID 'NCT123'\n"), "%s",
-        r.err);
+        strstr(r.err,
+               FRAMING "/bad_lines.jsonl:line 4: error: "
+                       "protocolSection.identificationModule.nctId: malformed NCT ID 'NCT123'\n"),
+        "%s", r.err);
     cr_assert_not_null(strstr(r.err, FRAMING "/bad_lines.jsonl:line 5: warning: [NCT90000045] "
-                                     "unknown"),
+                                             "unknown"),
                        "%s", r.err);
     cr_assert_not_null(strstr(r.err, "read 3 records from 1 sources: 4 rejected, 1 warnings"));
     result_free(&r);
@@ -102,9 +90,9 @@ Test(index_cli, reads_compressed_standard_input)
     cr_assert_not_null(strstr(r.out, "NCT90000022\t"));
 
     char command[512];
-    snprintf(command, sizeof(command), "read --quiet - < %s/studies.jsonl.gz", tmp);
+    snprintf(command, sizeof(command), "read --quiet - < %s/studies.jsonl.gz", td_test_dir);
     char gz[512];
-    snprintf(gz, sizeof(gz), "%s/studies.jsonl.gz", tmp);
+    snprintf(gz, sizeof(gz), "%s/studies.jsonl.gz", td_test_dir);
     td_test_member_t member = {"studies.jsonl", FRAMING "/studies.jsonl"};
     td_test_archive(gz, "raw", "gzip", &member, 1);
     result_free(&r);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void collect(const td_diagnostic_t *d, void *user)
+void td_test_collect_diag(const td_diagnostic_t *d, void *user)
 {
     td_test_run_t *run = user;
     run->diags = realloc(run->diags, (run->diag_count + 1) * sizeof(*run->diags));
@@ -24,12 +24,11 @@ static void collect(const td_diagnostic_t *d, void *user)
     snprintf(out->message, sizeof(out->message), "%s", d->message);
 }
 
-void td_test_read(const char *const *sources, size_t count, td_format_t format,
-                  td_test_run_t *run)
+void td_test_read(const char *const *sources, size_t count, td_format_t format, td_test_run_t *run)
 {
     memset(run, 0, sizeof(*run));
     td_reader_t *reader;
-    cr_assert_eq(td_reader_open(sources, count, format, collect, run, &reader), TD_OK);
+    cr_assert_eq(td_reader_open(sources, count, format, td_test_collect_diag, run, &reader), TD_OK);
     td_trial_t *trial;
     while ((run->status = td_reader_next(reader, &trial)) == TD_OK) {
         run->trials = realloc(run->trials, (run->trial_count + 1) * sizeof(*run->trials));
@@ -70,6 +69,33 @@ const td_test_diag_t *td_test_find_diag(const td_test_run_t *run, const char *ne
     return NULL;
 }
 
+void td_test_assert_diag(const td_test_run_t *run, size_t index, td_diag_level_t level,
+                         const char *position, const char *message)
+{
+    cr_assert_lt(index, run->diag_count, "diagnostic %zu missing", index);
+    const td_test_diag_t *d = &run->diags[index];
+    cr_assert_eq(d->level, level, "diagnostic %zu: level", index);
+    cr_assert_str_eq(d->position, position, "diagnostic %zu: position", index);
+    cr_assert_str_eq(d->message, message, "diagnostic %zu", index);
+}
+
+void td_test_assert_list(const td_strlist_t *list, const char *const *expected, size_t count)
+{
+    cr_assert_eq(list->count, count, "list has %zu items, expected %zu", list->count, count);
+    for (size_t i = 0; i < count; i++)
+        cr_assert_str_eq(list->items[i], expected[i]);
+}
+
+void td_test_assert_date(td_date_t date, int year, int month, int day,
+                         td_date_precision_t precision, td_actuality_t type)
+{
+    cr_assert_eq(date.year, year);
+    cr_assert_eq(date.month, month);
+    cr_assert_eq(date.day, day);
+    cr_assert_eq(date.precision, precision);
+    cr_assert_eq(date.type, type);
+}
+
 char *td_test_tmpdir(void)
 {
     char *path = strdup("/tmp/trialdex-test-XXXXXX");
@@ -89,6 +115,20 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void td_test_rmtree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *td_test_dir;
+
+void td_test_dir_setup(void)
+{
+    td_test_dir = td_test_tmpdir();
+}
+
+void td_test_dir_teardown(void)
+{
+    td_test_rmtree(td_test_dir);
+    free(td_test_dir);
+    td_test_dir = NULL;
 }
 
 char *td_test_write(const char *dir, const char *name, const void *data, size_t len)

@@ -27,10 +27,14 @@ typedef struct td_test_run {
 
 /* Reads every record from the sources into *run (asserting no failure of
  * the harness itself). Free with td_test_run_free. */
-void td_test_read(const char *const *sources, size_t count, td_format_t format,
-                  td_test_run_t *run);
+void td_test_read(const char *const *sources, size_t count, td_format_t format, td_test_run_t *run);
 void td_test_read_one(const char *source, td_format_t format, td_test_run_t *run);
 void td_test_run_free(td_test_run_t *run);
+
+/* A td_diag_fn that appends a copy of each diagnostic to the
+ * td_test_run_t `run` points to, for a mapper called directly. Start from a
+ * zeroed run; td_test_run_free frees the copies. */
+void td_test_collect_diag(const td_diagnostic_t *diagnostic, void *run);
 
 /* The trial with this NCT ID, or NULL. */
 const td_trial_t *td_test_find(const td_test_run_t *run, const char *nct_id);
@@ -38,10 +42,37 @@ const td_trial_t *td_test_find(const td_test_run_t *run, const char *nct_id);
 /* The first diagnostic whose message contains `needle`, or NULL. */
 const td_test_diag_t *td_test_find_diag(const td_test_run_t *run, const char *needle);
 
+/* Asserts that the run has a diagnostic number `index` (from 0) and that it
+ * has this level, position and, exactly, this message. */
+void td_test_assert_diag(const td_test_run_t *run, size_t index, td_diag_level_t level,
+                         const char *position, const char *message);
+
+/* Asserts that `list` holds exactly the `count` strings of `expected`, in
+ * order. TD_TEST_ASSERT_LIST(list, "a", "b") is the same for a literal list. */
+void td_test_assert_list(const td_strlist_t *list, const char *const *expected, size_t count);
+
+#define TD_TEST_ASSERT_LIST(list, ...)                                                             \
+    do {                                                                                           \
+        const char *const expected_[] = {__VA_ARGS__};                                             \
+        td_test_assert_list(&(list), expected_, sizeof(expected_) / sizeof(expected_[0]));         \
+    } while (0)
+
+/* Asserts every part of a date. */
+void td_test_assert_date(td_date_t date, int year, int month, int day,
+                         td_date_precision_t precision, td_actuality_t type);
+
 /* A fresh temporary directory (removed by td_test_rmtree). Returns a
  * malloc'd path. */
 char *td_test_tmpdir(void);
 void td_test_rmtree(const char *path);
+
+/* A fresh temporary directory for each test of a suite declared with
+ * TestSuite(name, .init = td_test_dir_setup, .fini = td_test_dir_teardown):
+ * td_test_dir is its malloc'd path, valid during the test; the directory and
+ * all in it are removed after the test. */
+extern char *td_test_dir;
+void td_test_dir_setup(void);
+void td_test_dir_teardown(void);
 
 /* Writes bytes to dir/name, creating parent directories; returns a malloc'd
  * full path. */
