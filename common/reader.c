@@ -643,8 +643,10 @@ static void finish_page(td_reader_t *reader)
             depth--;
         }
     }
-    if (depth)
+    if (depth) {
         diag(reader, TD_DIAG_ERROR, NULL, "truncated API page: input ends inside the page");
+        reader->stats.failed_sources++;
+    }
     reader->framing = FRAMING_TOP;
 }
 
@@ -851,6 +853,7 @@ static td_status_t frame_next(td_reader_t *reader, size_t *first_line)
                 char where[64];
                 snprintf(where, sizeof(where), "line %zu", *first_line);
                 reader->stats.rejected++;
+                reader->stats.failed_sources++;
                 diag(reader, TD_DIAG_ERROR, where,
                      "truncated JSON: input ends inside the record that starts here");
                 return TD_ERR_BAD_INPUT;
@@ -897,6 +900,7 @@ static td_status_t frame_next(td_reader_t *reader, size_t *first_line)
                          *first_line);
                 diag(reader, TD_DIAG_ERROR, where,
                      "truncated JSON: input ends inside the array of studies");
+                reader->stats.failed_sources++;
                 if (c >= 0)
                     reader->stats.rejected++;
                 return c >= 0 ? TD_ERR_BAD_INPUT : TD_DONE;

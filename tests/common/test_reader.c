@@ -144,6 +144,7 @@ Test(reader, truncated_array_keeps_earlier_studies)
     const td_test_diag_t *d = td_test_find_diag(&run, "truncated JSON");
     cr_assert_not_null(d);
     cr_assert_str_eq(d->position, "study 3, line 18");
+    cr_assert_eq(run.stats.failed_sources, 1, "a file that ends early counts as failed");
     td_test_run_free(&run);
     free(path);
     free(full);
