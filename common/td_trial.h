@@ -352,6 +352,37 @@ const char *td_intervention_type_name(td_intervention_type_t value);
 const char *td_sponsor_class_name(td_sponsor_class_t value);
 const char *td_age_unit_name(td_age_unit_t unit);
 
+/* The free-text fields of a trial, as td_trial_each_text reports them. */
+typedef enum td_text_field {
+    TD_TEXT_BRIEF_TITLE,
+    TD_TEXT_OFFICIAL_TITLE,
+    TD_TEXT_ACRONYM,
+    TD_TEXT_BRIEF_SUMMARY,
+    TD_TEXT_DETAILED_DESCRIPTION,
+    TD_TEXT_CONDITION,
+    TD_TEXT_KEYWORD,
+    TD_TEXT_CONDITION_MESH,
+    TD_TEXT_INTERVENTION_NAME,
+    TD_TEXT_INTERVENTION_OTHER_NAME,
+    TD_TEXT_INTERVENTION_DESCRIPTION,
+    TD_TEXT_INTERVENTION_MESH,
+    TD_TEXT_ARM_GROUP,
+    TD_TEXT_OUTCOME,
+    TD_TEXT_ELIGIBILITY,
+    TD_TEXT_SPONSOR,
+    TD_TEXT_LOCATION,
+    TD_TEXT_FIELD_COUNT
+} td_text_field_t;
+
+/* Calls `fn` for every non-empty free-text value of the trial, in the
+ * order of td_text_field_t; a list field calls once per item. Used to feed
+ * the analyzer every text a record holds. */
+typedef void (*td_text_fn)(td_text_field_t field, const char *text, void *user);
+void td_trial_each_text(const td_trial_t *trial, td_text_fn fn, void *user);
+
+/* A short name for a text field: "brief_title", "eligibility", ... */
+const char *td_text_field_name(td_text_field_t field);
+
 #ifdef __cplusplus
 }
 #endif

@@ -597,3 +597,82 @@ const char *td_age_unit_name(td_age_unit_t unit)
 {
     return enum_name(age_unit_table, COUNT(age_unit_table), (int) unit);
 }
+
+const char *td_text_field_name(td_text_field_t field)
+{
+    static const char *const names[TD_TEXT_FIELD_COUNT] = {
+        [TD_TEXT_BRIEF_TITLE] = "brief_title",
+        [TD_TEXT_OFFICIAL_TITLE] = "official_title",
+        [TD_TEXT_ACRONYM] = "acronym",
+        [TD_TEXT_BRIEF_SUMMARY] = "brief_summary",
+        [TD_TEXT_DETAILED_DESCRIPTION] = "detailed_description",
+        [TD_TEXT_CONDITION] = "condition",
+        [TD_TEXT_KEYWORD] = "keyword",
+        [TD_TEXT_CONDITION_MESH] = "condition_mesh",
+        [TD_TEXT_INTERVENTION_NAME] = "intervention_name",
+        [TD_TEXT_INTERVENTION_OTHER_NAME] = "intervention_other_name",
+        [TD_TEXT_INTERVENTION_DESCRIPTION] = "intervention_description",
+        [TD_TEXT_INTERVENTION_MESH] = "intervention_mesh",
+        [TD_TEXT_ARM_GROUP] = "arm_group",
+        [TD_TEXT_OUTCOME] = "outcome",
+        [TD_TEXT_ELIGIBILITY] = "eligibility",
+        [TD_TEXT_SPONSOR] = "sponsor",
+        [TD_TEXT_LOCATION] = "location",
+    };
+    return field < TD_TEXT_FIELD_COUNT ? names[field] : "";
+}
+
+static void each(td_text_field_t field, const char *text, td_text_fn fn, void *user)
+{
+    if (text)
+        fn(field, text, user);
+}
+
+static void each_list(td_text_field_t field, const td_strlist_t *list, td_text_fn fn, void *user)
+{
+    for (size_t i = 0; i < list->count; i++)
+        fn(field, list->items[i], user);
+}
+
+static void each_outcome(const td_outcome_t *outcomes, size_t count, td_text_fn fn, void *user)
+{
+    for (size_t i = 0; i < count; i++) {
+        each(TD_TEXT_OUTCOME, outcomes[i].measure, fn, user);
+        each(TD_TEXT_OUTCOME, outcomes[i].description, fn, user);
+    }
+}
+
+void td_trial_each_text(const td_trial_t *t, td_text_fn fn, void *user)
+{
+    each(TD_TEXT_BRIEF_TITLE, t->brief_title, fn, user);
+    each(TD_TEXT_OFFICIAL_TITLE, t->official_title, fn, user);
+    each(TD_TEXT_ACRONYM, t->acronym, fn, user);
+    each(TD_TEXT_BRIEF_SUMMARY, t->brief_summary, fn, user);
+    each(TD_TEXT_DETAILED_DESCRIPTION, t->detailed_description, fn, user);
+    each_list(TD_TEXT_CONDITION, &t->conditions, fn, user);
+    each_list(TD_TEXT_KEYWORD, &t->keywords, fn, user);
+    each_list(TD_TEXT_CONDITION_MESH, &t->condition_mesh_terms, fn, user);
+    for (size_t i = 0; i < t->intervention_count; i++)
+        each(TD_TEXT_INTERVENTION_NAME, t->interventions[i].name, fn, user);
+    for (size_t i = 0; i < t->intervention_count; i++)
+        each_list(TD_TEXT_INTERVENTION_OTHER_NAME, &t->interventions[i].other_names, fn, user);
+    for (size_t i = 0; i < t->intervention_count; i++)
+        each(TD_TEXT_INTERVENTION_DESCRIPTION, t->interventions[i].description, fn, user);
+    each_list(TD_TEXT_INTERVENTION_MESH, &t->intervention_mesh_terms, fn, user);
+    for (size_t i = 0; i < t->arm_group_count; i++) {
+        each(TD_TEXT_ARM_GROUP, t->arm_groups[i].label, fn, user);
+        each(TD_TEXT_ARM_GROUP, t->arm_groups[i].description, fn, user);
+    }
+    each_outcome(t->primary_outcomes, t->primary_outcome_count, fn, user);
+    each_outcome(t->secondary_outcomes, t->secondary_outcome_count, fn, user);
+    each(TD_TEXT_ELIGIBILITY, t->eligibility_criteria, fn, user);
+    each(TD_TEXT_SPONSOR, t->lead_sponsor.name, fn, user);
+    for (size_t i = 0; i < t->collaborator_count; i++)
+        each(TD_TEXT_SPONSOR, t->collaborators[i].name, fn, user);
+    for (size_t i = 0; i < t->location_count; i++) {
+        each(TD_TEXT_LOCATION, t->locations[i].facility, fn, user);
+        each(TD_TEXT_LOCATION, t->locations[i].city, fn, user);
+        each(TD_TEXT_LOCATION, t->locations[i].state, fn, user);
+        each(TD_TEXT_LOCATION, t->locations[i].country, fn, user);
+    }
+}
