@@ -571,6 +571,15 @@ static td_status_t find_mentions(run_t *r)
             a->mentions = grown;
             a->mention_capacity = capacity;
         }
+        size_t after = i + match.token_count;
+        if (match.case_sensitive && joined_punct(r, after, "-") && after + 1 < r->n &&
+            r->tokens[after + 1].type == TD_TOKEN_WORD && !r->tokens[after + 1].space_before &&
+            !status_word(r, after + 1)) {
+            /* "AI-assisted", "OS-free": a short capital form that starts a
+             * compound word is not the concept. */
+            i++;
+            continue;
+        }
         td_concept_kind_t kind = td_lexicon_concept(r->analyzer->lexicon, match.concept)->kind;
         for (size_t k = i; k < i + match.token_count && !match.case_mismatch; k++)
             a->in_name[k] =

@@ -117,7 +117,8 @@ typedef struct td_lexicon_match {
     uint32_t concept;
     uint32_t token_count; /* tokens covered, from the start token */
     bool short_form;      /* matched by a form of two characters or less */
-    bool case_mismatch;   /* a form written in short capitals ("ER", "AI") met other case */
+    bool case_sensitive;  /* the form is written in short capitals ("ER", "AI") */
+    bool case_mismatch;   /* ... and met text in other case */
 } td_lexicon_match_t;
 
 /* The longest form starting at tokens[start]. Forms of three characters or

@@ -459,7 +459,8 @@ bool td_lexicon_longest(const td_lexicon_t *lexicon, const td_tokenizer_t *token
             const td_token_t *t = &tokens[start + i];
             capitals = !t->has_alpha || t->all_caps;
         }
-        *match = (td_lexicon_match_t){form->concept, n, form->short_form, !capitals};
+        *match = (td_lexicon_match_t){form->concept, n, form->short_form, form->case_sensitive,
+                                      !capitals};
         return true;
     }
     return false;
