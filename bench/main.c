@@ -6,6 +6,7 @@
 
 #include "td_analyzer.h"
 #include "td_reader.h"
+#include "td_xapian.h"
 
 static const char usage[] =
     "usage: trialdex-bench reader [--runs N] SRC...\n"
@@ -16,7 +17,9 @@ static const char usage[] =
     "            of decompressed input, as one line of JSON.\n"
     "  analyzer  Load every record of SRC, then analyze all of each record's text\n"
     "            (document mode, one thread) N times and print the median wall\n"
-    "            time, records/s and MB/s of text, as one line of JSON.\n";
+    "            time, records/s and MB/s of text, as one line of JSON; then the\n"
+    "            same for the peer, Xapian's TermGenerator with the English\n"
+    "            stemmer filling one document per record.\n";
 
 static double now_seconds(void)
 {
@@ -128,6 +131,16 @@ static void collect_text(td_text_field_t field, const char *text, void *user)
     texts->bytes += strlen(text);
 }
 
+static void print_analyzer_result(const char *name, int runs, size_t records, const texts_t *texts,
+                                  uint64_t terms, double median)
+{
+    printf("{\"bench\":\"%s\",\"runs\":%d,\"records\":%zu,\"texts\":%zu,\"bytes\":%llu,"
+           "\"terms\":%llu,\"median_s\":%.3f,\"records_per_s\":%.0f,\"mb_per_s\":%.1f}\n",
+           name, runs, records, texts->count, (unsigned long long) texts->bytes,
+           (unsigned long long) terms, median, (double) records / median,
+           (double) texts->bytes / 1e6 / median);
+}
+
 static int command_analyzer(int argc, char **argv)
 {
     int runs;
@@ -149,13 +162,17 @@ static int command_analyzer(int argc, char **argv)
     td_trial_t **trials = NULL;
     size_t trial_count = 0;
     texts_t texts = {0};
+    size_t *text_counts = NULL; /* texts per record, for the peer's documents */
     td_trial_t *trial;
     while (td_reader_next(reader, &trial) == TD_OK) {
         trials = realloc(trials, (trial_count + 1) * sizeof(*trials));
-        if (!trials)
+        text_counts = realloc(text_counts, (trial_count + 1) * sizeof(*text_counts));
+        if (!trials || !text_counts)
             return 3;
-        trials[trial_count++] = trial;
+        size_t before = texts.count;
         td_trial_each_text(trial, collect_text, &texts);
+        text_counts[trial_count] = texts.count - before;
+        trials[trial_count++] = trial;
     }
     td_reader_close(reader);
     double *seconds = calloc((size_t) runs, sizeof(*seconds));
@@ -174,12 +191,33 @@ static int command_analyzer(int argc, char **argv)
         seconds[r] = now_seconds() - start;
     }
     double median = median_of(seconds, runs);
-    printf("{\"bench\":\"analyzer\",\"runs\":%d,\"records\":%zu,\"texts\":%zu,"
-           "\"bytes\":%llu,\"terms\":%llu,\"median_s\":%.3f,\"records_per_s\":%.0f,"
-           "\"mb_per_s\":%.1f}\n",
-           runs, trial_count, texts.count, (unsigned long long) texts.bytes,
-           (unsigned long long) terms, median, (double) trial_count / median,
-           (double) texts.bytes / 1e6 / median);
+    print_analyzer_result("analyzer", runs, trial_count, &texts, terms, median);
+
+    /* The peer: TermGenerator, one document per record, no database. */
+    td_xstem_t *stem = NULL;
+    if (td_xstem_new("english", &stem) != TD_OK)
+        return 3;
+    for (int r = 0; r < runs; r++) {
+        double start = now_seconds();
+        size_t text = 0;
+        for (size_t i = 0; i < trial_count; i++) {
+            td_xdoc_t *doc;
+            uint32_t position = 1;
+            if (td_xdoc_new(&doc) != TD_OK)
+                return 3;
+            for (size_t end = text + text_counts[i]; text < end; text++)
+                if (td_xdoc_index_text(doc, stem, texts.items[text], strlen(texts.items[text]), "",
+                                       &position) != TD_OK)
+                    return 3;
+            td_xdoc_free(doc);
+        }
+        seconds[r] = now_seconds() - start;
+    }
+    double peer = median_of(seconds, runs);
+    print_analyzer_result("peer_xapian_termgenerator", runs, trial_count, &texts, 0, peer);
+    printf("{\"bench\":\"analyzer_vs_peer\",\"speed_ratio\":%.2f}\n", peer / median);
+    td_xstem_free(stem);
+    free(text_counts);
     for (size_t i = 0; i < trial_count; i++)
         td_trial_free(trials[i]);
     free(trials);

@@ -723,6 +723,22 @@ td_status_t td_xdoc_add_posting(td_xdoc_t *doc, const char *term, uint32_t posit
     });
 }
 
+td_status_t td_xdoc_index_text(td_xdoc_t *doc, const td_xstem_t *stem, const char *text, size_t len,
+                               const char *prefix, uint32_t *position)
+{
+    assert(doc && text && prefix && position);
+    return guard(doc->error, "cannot index text", prefix, [&] {
+        Xapian::TermGenerator generator;
+        if (stem)
+            generator.set_stemmer(stem->stem);
+        generator.set_document(doc->doc);
+        generator.set_termpos(*position);
+        generator.index_text(std::string(text, len), 1, prefix);
+        *position = generator.get_termpos();
+        return TD_OK;
+    });
+}
+
 td_status_t td_xdoc_remove_term(td_xdoc_t *doc, const char *term)
 {
     assert(doc && term);

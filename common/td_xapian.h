@@ -321,6 +321,14 @@ td_status_t td_xdoc_add_boolean_term(td_xdoc_t *doc, const char *term);
  * Returns TD_OK; TD_ERR_RANGE for an empty term. */
 td_status_t td_xdoc_add_posting(td_xdoc_t *doc, const char *term, uint32_t position, uint32_t wdf);
 
+/* Indexes `text` the way Xapian's own TermGenerator does (its tokenizer,
+ * and with `stem` not NULL, "Z"-prefixed stems of every word), each term
+ * prefixed with `prefix` ("" for none), positions continuing from
+ * *position, which is updated. trialdex indexes through its own analyzer;
+ * this is the baseline the benchmarks compare it with. Returns TD_OK. */
+td_status_t td_xdoc_index_text(td_xdoc_t *doc, const td_xstem_t *stem, const char *text, size_t len,
+                               const char *prefix, uint32_t *position);
+
 /* Removes `term` with all its positions.
  * Returns TD_OK; TD_ERR_NOT_FOUND when the document does not have `term`;
  * TD_ERR_IO or TD_ERR_MODIFIED for a document read from a database. */

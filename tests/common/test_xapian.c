@@ -1227,3 +1227,24 @@ Test(xapian, remote_round_trip, .timeout = 60)
     td_xdb_close(local);
     stop_server();
 }
+
+Test(xapian, termgenerator_baseline_indexes_words_and_stems)
+{
+    td_xdoc_t *doc;
+    td_xstem_t *stem;
+    cr_assert_eq(td_xdoc_new(&doc), TD_OK);
+    cr_assert_eq(td_xstem_new("english", &stem), TD_OK);
+    uint32_t position = 10;
+    const char text[] = "Metastatic tumours";
+    cr_assert_eq(td_xdoc_index_text(doc, stem, text, sizeof(text) - 1, "", &position), TD_OK);
+    cr_assert_eq(position, 12, "positions continue from where they were");
+    td_xlist_t *terms;
+    cr_assert_eq(td_xdoc_terms(doc, &terms), TD_OK);
+    static const char *const expected[] = {"Zmetastat", "Ztumour", "metastatic", "tumours"};
+    cr_assert_eq(td_xlist_count(terms), 4);
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_str_eq(td_xlist_string(terms, i, NULL), expected[i]);
+    td_xlist_free(terms);
+    td_xstem_free(stem);
+    td_xdoc_free(doc);
+}
