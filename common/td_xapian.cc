@@ -3,14 +3,18 @@
 
 #include <xapian.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -308,6 +312,23 @@ Xapian::WritableDatabase &writable(td_xdb_t *db)
     return static_cast<Xapian::WritableDatabase &>(*db->db);
 }
 
+// Hands the message of a function without a handle to its caller: a
+// malloc'd copy in *error on failure (NULL if that cannot be had), NULL on
+// success. Returns `status`.
+td_status_t hand_over(td_status_t status, const char *message, char **error) noexcept
+{
+    if (error) {
+        *error = nullptr;
+        if (status != TD_OK) {
+            size_t len = std::strlen(message) + 1;
+            *error = static_cast<char *>(std::malloc(len));
+            if (*error)
+                std::memcpy(*error, message, len);
+        }
+    }
+    return status;
+}
+
 template <typename Open>
 td_status_t open_database(const char *action, const char *name, bool is_writable, td_xdb_t **out,
                           char **error, Open &&open)
@@ -321,17 +342,40 @@ td_status_t open_database(const char *action, const char *name, bool is_writable
         *out = handle.release();
         return TD_OK;
     });
-    if (error) {
-        *error = nullptr;
-        if (status != TD_OK) {
-            size_t len = std::strlen(message) + 1;
-            *error = static_cast<char *>(std::malloc(len));
-            if (*error)
-                std::memcpy(*error, message, len);
-        }
-    }
-    return status;
+    return hand_over(status, message, error);
 }
+
+// Resolves a user metadata key set in several shards to the value of the
+// first shard, in the caller's order, that has it. Xapian hands over the
+// competing values in no defined order (its merge breaks ties between equal
+// keys arbitrarily), so they are looked up again.
+class first_shard_metadata : public Xapian::Compactor
+{
+  public:
+    explicit first_shard_metadata(const std::vector<Xapian::Database> &shards) : shards(shards)
+    {
+    }
+
+    std::string resolve_duplicate_metadata(const std::string &key, size_t,
+                                           const std::string tags[]) override
+    {
+        // Glass (1.4.22) passes the key as stored in its postlist table,
+        // behind the two bytes that mark user metadata.
+        static const std::string table_prefix("\0\xc0", 2);
+        std::string user_key = key;
+        if (user_key.compare(0, table_prefix.size(), table_prefix) == 0)
+            user_key.erase(0, table_prefix.size());
+        for (const Xapian::Database &shard : shards) {
+            std::string value = shard.get_metadata(user_key);
+            if (!value.empty())
+                return value;
+        }
+        return tags[0];
+    }
+
+  private:
+    const std::vector<Xapian::Database> &shards;
+};
 
 td_status_t new_list(td_xlist_t **out, std::vector<std::pair<std::string, uint64_t>> entries)
 {
@@ -379,6 +423,20 @@ size_t td_xsortable_serialise(double value, char *out)
     assert(encoded.size() <= TD_XSORTABLE_MAX);
     std::memcpy(out, encoded.data(), encoded.size());
     return encoded.size();
+}
+
+td_status_t td_xlatlong_serialise(const double *latitudes, const double *longitudes, size_t count,
+                                  char **out, size_t *len)
+{
+    assert((latitudes && longitudes) || count == 0);
+    assert(out && len);
+    return guard(nullptr, nullptr, nullptr, [&] {
+        Xapian::LatLongCoords coords;
+        for (size_t i = 0; i < count; i++)
+            coords.append(Xapian::LatLongCoord(latitudes[i], longitudes[i]));
+        *out = copy_out(coords.serialise(), len);
+        return TD_OK;
+    });
 }
 
 /* ---- Databases ---- */
@@ -495,6 +553,34 @@ td_status_t td_xdb_termfreq(td_xdb_t *db, const char *term, uint32_t *out)
     });
 }
 
+td_status_t td_xdb_find_unique(td_xdb_t *db, const char *term, td_xdocid_t *out)
+{
+    assert(db && term && out);
+    return guard(db->error, "cannot find a document with term", term, [&] {
+        // Xapian reads the empty term as "every document".
+        if (!*term)
+            return fail(db->error, "cannot find a document with term", term, TD_ERR_RANGE, nullptr,
+                        "the term is empty");
+        Xapian::PostingIterator it = db->db->postlist_begin(term);
+        if (it == db->db->postlist_end(term))
+            return fail(db->error, "cannot find a document with term", term, TD_ERR_NOT_FOUND,
+                        nullptr, "no document has it");
+        *out = *it;
+        return TD_OK;
+    });
+}
+
+td_status_t td_xdb_terms_with_prefix(td_xdb_t *db, const char *prefix, td_xlist_t **out)
+{
+    assert(db && prefix && out);
+    return guard(db->error, "cannot list the terms with prefix", prefix, [&] {
+        std::vector<std::pair<std::string, uint64_t>> entries;
+        for (auto it = db->db->allterms_begin(prefix); it != db->db->allterms_end(prefix); ++it)
+            entries.emplace_back(*it, it.get_termfreq());
+        return new_list(out, std::move(entries));
+    });
+}
+
 td_status_t td_xdb_revision(td_xdb_t *db, uint64_t *out)
 {
     assert(db && out);
@@ -509,6 +595,28 @@ td_status_t td_xdb_uuid(td_xdb_t *db, char **out)
     assert(db && out);
     return guard(db->error, "cannot read the UUID of", db->name.c_str(), [&] {
         *out = copy_out(db->db->get_uuid(), nullptr);
+        return TD_OK;
+    });
+}
+
+td_status_t td_xdb_stats(td_xdb_t *db, td_xdb_stats_t *out)
+{
+    assert(db && out);
+    return guard(db->error, "cannot read the statistics of", db->name.c_str(), [&] {
+        td_xdb_stats_t stats = {};
+        stats.doc_count = db->db->get_doccount();
+        stats.total_length = db->db->get_total_length();
+        stats.average_length = db->db->get_average_length();
+        stats.last_docid = db->db->get_lastdocid();
+        stats.has_positions = db->db->has_positions();
+        try {
+            stats.revision = db->db->get_revision();
+        } catch (const Xapian::InvalidOperationError &) {
+            // Sharded: no single revision. Left 0, as documented.
+        } catch (const Xapian::UnimplementedError &) {
+            // Remote: the backend does not give it.
+        }
+        *out = stats;
         return TD_OK;
     });
 }
@@ -672,6 +780,76 @@ td_status_t td_xdb_compact(td_xdb_t *db, const char *destination, bool multipass
         db->db->compact(destination, multipass ? Xapian::DBCOMPACT_MULTIPASS : 0);
         return TD_OK;
     });
+}
+
+td_status_t td_xdb_compact_shards(const char *const *sources, size_t count, const char *destination,
+                                  char **error)
+{
+    assert(sources && count > 0 && destination);
+    char message[error_size] = "";
+    std::vector<Xapian::Database> shards;
+    td_status_t status = TD_OK;
+    for (size_t i = 0; status == TD_OK && i < count; ++i) {
+        assert(sources[i]);
+        status = guard(message, "cannot open shard", sources[i], [&] {
+            shards.emplace_back(sources[i]);
+            return TD_OK;
+        });
+    }
+    if (status == TD_OK)
+        status = guard(message, "cannot compact into", destination, [&] {
+            Xapian::Database merged;
+            for (const Xapian::Database &shard : shards)
+                merged.add_database(shard);
+            first_shard_metadata compactor(shards);
+            merged.compact(destination, Xapian::DBCOMPACT_MULTIPASS, 0, compactor);
+            return TD_OK;
+        });
+    return hand_over(status, message, error);
+}
+
+td_status_t td_xdb_check(const char *path, size_t *errors, char **report)
+{
+    assert(path && errors && report);
+    const char *action = "cannot check index";
+    char message[error_size] = "";
+    std::ostringstream output;
+    td_status_t status = guard(message, action, path, [&] {
+        // Xapian reports a missing path as a failure to open it.
+        struct stat st;
+        if (stat(path, &st) != 0 && errno == ENOENT)
+            return fail(message, action, path, TD_ERR_NOT_FOUND, nullptr,
+                        "no such file or directory");
+        size_t found = 0;
+        try {
+            // Options 0: every check; the tree-printing options only add output.
+            found = Xapian::Database::check(path, 0, &output);
+        } catch (const Xapian::DatabaseModifiedError &) {
+            throw;
+        } catch (const Xapian::DatabaseError &e) {
+            // The checker stops at damage it cannot read past, often with a
+            // plain DatabaseError; only one carrying a system error is I/O.
+            if (system_error(e))
+                throw;
+            return fail_xapian(message, action, path, TD_ERR_CORRUPT, e);
+        }
+        *report = copy_out(output.str(), nullptr);
+        *errors = found;
+        return TD_OK;
+    });
+    if (status == TD_OK)
+        return TD_OK;
+    if (status == TD_ERR_CORRUPT)
+        *errors = 1;
+    *report = nullptr;
+    guard(nullptr, nullptr, nullptr, [&] {
+        std::string text = status == TD_ERR_CORRUPT ? output.str() : std::string();
+        text += message;
+        text += '\n';
+        *report = copy_out(text, nullptr);
+        return TD_OK;
+    });
+    return status;
 }
 
 /* ---- Documents ---- */

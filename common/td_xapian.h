@@ -43,11 +43,12 @@
  * why, e.g. "cannot open index '/x': DatabaseLockError: Unable to get write
  * lock on /x: already locked". It stays valid until the next failing call on
  * that handle; successful calls leave it alone. A function that creates a
- * handle from another one leaves its message on the parent. Opening a
- * database is the one failure without a handle that needs words: the
- * td_xdb_open* functions take `char **error` instead. Everything else
- * without a message (td_xdoc_new, td_xqp_new, and the functions on queries,
- * stemmers and spies) can only fail in ways its status code fully
+ * handle from another one leaves its message on the parent. The functions
+ * that work on databases by path, without a handle, need words too: the
+ * td_xdb_open* functions and td_xdb_compact_shards take `char **error`
+ * instead, and td_xdb_check ends its report with the message. Everything
+ * else without a message (td_xdoc_new, td_xqp_new, and the functions on
+ * queries, stemmers and spies) can only fail in ways its status code fully
  * describes.
  *
  * Memory. Handles are freed with their own *_free (or td_xdb_close), each of
@@ -119,6 +120,13 @@ void td_xlist_free(td_xlist_t *list);
  * and the number range processor expect. Returns the length used (not
  * NUL-terminated). */
 size_t td_xsortable_serialise(double value, char *out);
+
+/* Encodes `count` coordinates (degrees) as Xapian's LatLongCoords, the value
+ * a geo distance search reads from a slot. Returns TD_OK with *out malloc'd
+ * (binary, *len bytes; the caller frees), TD_ERR_RANGE for a latitude
+ * outside -90..90, or TD_ERR_NO_MEMORY. */
+td_status_t td_xlatlong_serialise(const double *latitudes, const double *longitudes, size_t count,
+                                  char **out, size_t *len);
 
 /* ---- Databases -------------------------------------------------------- */
 
@@ -196,6 +204,22 @@ td_status_t td_xdb_term_exists(td_xdb_t *db, const char *term, bool *out);
  * Returns TD_OK; TD_ERR_IO; TD_ERR_MODIFIED. */
 td_status_t td_xdb_termfreq(td_xdb_t *db, const char *term, uint32_t *out);
 
+/* The id of the first document (the lowest id) that has `term`, usually a
+ * unique id term such as "QNCT01234567", into *out: the document an upsert
+ * with that term replaces, whose stored content hash says whether it needs
+ * to. A writable handle sees its uncommitted changes too.
+ * Returns TD_OK; TD_ERR_NOT_FOUND when no document has `term`;
+ * TD_ERR_RANGE for an empty term; TD_ERR_IO; TD_ERR_MODIFIED. */
+td_status_t td_xdb_find_unique(td_xdb_t *db, const char *term, td_xdocid_t *out);
+
+/* Every term that starts with `prefix` ("" for all terms) in byte order, as
+ * a new list *out whose numbers are the terms' document frequencies (free
+ * with td_xlist_free): td_xdb_terms_with_prefix(db, "Q", &ids) lists every
+ * stored NCT ID. A sharded handle merges the shards' terms, summing their
+ * frequencies; a writable handle sees its uncommitted changes too.
+ * Returns TD_OK; TD_ERR_IO; TD_ERR_MODIFIED. */
+td_status_t td_xdb_terms_with_prefix(td_xdb_t *db, const char *prefix, td_xlist_t **out);
+
 /* The revision of a single local database; it grows with each commit.
  * Returns TD_OK; TD_ERR_INVALID for a sharded or remote handle. */
 td_status_t td_xdb_revision(td_xdb_t *db, uint64_t *out);
@@ -204,6 +228,26 @@ td_status_t td_xdb_revision(td_xdb_t *db, uint64_t *out);
  * joined with ':'), malloc'd into *out.
  * Returns TD_OK; TD_ERR_IO. */
 td_status_t td_xdb_uuid(td_xdb_t *db, char **out);
+
+/* Size and state of a database, as td_xdb_stats reads them. A document's
+ * length is the sum of the within-document frequencies of its terms, so
+ * boolean terms do not count. */
+typedef struct td_xdb_stats {
+    uint32_t doc_count;    /* number of documents */
+    uint64_t total_length; /* sum of the lengths of all documents */
+    double average_length; /* total_length / doc_count; 0 when empty */
+    uint32_t last_docid;   /* highest id ever used, deleted documents
+                              included; 0 for a new database */
+    uint64_t revision;     /* as td_xdb_revision for a single local
+                              database; 0 for a sharded or remote one */
+    bool has_positions;    /* whether any document has positions, which
+                              phrase and NEAR queries need */
+} td_xdb_stats_t;
+
+/* Reads the statistics of `db` (all its shards together) into *out. A
+ * writable handle counts its uncommitted changes too.
+ * Returns TD_OK; TD_ERR_IO; TD_ERR_MODIFIED. */
+td_status_t td_xdb_stats(td_xdb_t *db, td_xdb_stats_t *out);
 
 /* Reads document `docid` into a new document handle *out (free with
  * td_xdoc_free). Its contents are read lazily, so later reads on it can
@@ -292,6 +336,60 @@ td_status_t td_xdb_synonyms(td_xdb_t *db, const char *term, td_xlist_t **out);
  * TD_ERR_IO when writing fails, and for a remote database (which cannot be
  * compacted). */
 td_status_t td_xdb_compact(td_xdb_t *db, const char *destination, bool multipass);
+
+/* Merges the local databases at `sources` (`count` >= 1 paths, in that
+ * order) into a new compacted glass database in the directory
+ * `destination`, e.g. shards built in parallel. `destination` is created
+ * (its parent must exist); an existing database there is replaced, so give
+ * a new directory and swap it in rather than compact onto an index in use.
+ * Each shard's committed state is read; the sources are left unchanged.
+ * What the result holds:
+ *   documents  all of them, renumbered in order: the first shard's, then the
+ *              second's, and so on, each shard's ids shifted to follow the
+ *              previous shard's highest;
+ *   spelling   every word, with its frequencies summed over the shards;
+ *   synonyms   for each term, the union of its synonyms in every shard;
+ *   metadata   every key; a key stored in several shards keeps the value of
+ *              the first shard in `sources` that has it (Xapian alone would
+ *              keep any one of them).
+ * Passes over the postings in several rounds when there are more than three
+ * shards, which is faster at the cost of temporary disk space.
+ * On failure, when `error` is not NULL, *error gets a malloc'd one-line
+ * message (or NULL if that could not be allocated), naming the shard that
+ * could not be opened or the destination that could not be written; on
+ * success *error is set to NULL.
+ * Returns TD_OK;
+ *   TD_ERR_NOT_FOUND  a source does not exist;
+ *   TD_ERR_CORRUPT    a source is damaged, of an unsupported version, or not a
+ *                     database;
+ *   TD_ERR_RANGE      `destination` is one of the sources;
+ *   TD_ERR_IO         `destination` cannot be created or written, or reading
+ *                     a source failed. */
+td_status_t td_xdb_compact_shards(const char *const *sources, size_t count, const char *destination,
+                                  char **error);
+
+/* Checks the local database at `path` (a glass directory; a table file such
+ * as "postlist.glass" checks that table alone) as `xapian-check` does with
+ * no options: it walks every block of every table, checking the structure
+ * of each B-tree and its free list and the postings, value and document
+ * length records in them, and cross-checks document lengths between the
+ * termlist and postlist tables. It reads the whole database once and prints
+ * no trees. It reads the last commit and takes no lock; check a database
+ * no writer is changing, or a commit under way can make it fail or report
+ * damage that is not there.
+ * *report gets the checker's account, table by table, malloc'd for the
+ * caller to free (or NULL if it could not be allocated); on failure it ends
+ * with a one-line message saying what failed.
+ * Returns TD_OK with *errors the number of problems found (0 for a sound
+ * database: the caller decides what more means);
+ *   TD_ERR_NOT_FOUND  nothing at `path`;
+ *   TD_ERR_CORRUPT    damage the checker could not read past, or `path` is
+ *                     not a database; *errors is then 1, as the count so far
+ *                     is lost, and *report has what was checked before;
+ *   TD_ERR_MODIFIED   a commit changed the database during the check;
+ *   TD_ERR_IO         reading failed.
+ * On the other failures *errors is left untouched. */
+td_status_t td_xdb_check(const char *path, size_t *errors, char **report);
 
 /* ---- Documents -------------------------------------------------------- */
 
