@@ -34,23 +34,31 @@ build: deps
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Tests run against a sanitizer build (ASan + UBSan) with warnings as errors.
+# The benchmarks are built too, so that CI catches code in bench/ that no longer compiles.
 build-test: deps
 	cmake -S . -B $(TEST_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DTD_SANITIZE=ON -DTD_WERROR=ON \
-	  -DTD_BUILD_TESTS=ON >/dev/null
+	  -DTD_BUILD_TESTS=ON -DTD_BUILD_BENCHMARKS=ON >/dev/null
 	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 
 # Criterion runs each test in a child process whose exit status does not reach
 # the result, so sanitizer reports (leaks above all) are written to files and
-# any such file fails the run.
+# any such file fails the run. The reports are printed whether or not ctest
+# passed (a failing test often explains itself there), then either failure
+# fails the target.
 test: build-test
 	@rm -rf $(TEST_BUILD_DIR)/sanitizer && mkdir -p $(TEST_BUILD_DIR)/sanitizer
-	cd $(TEST_BUILD_DIR) && \
+	@cd $(TEST_BUILD_DIR) && \
 	  ASAN_OPTIONS=detect_leaks=1:log_path=$(CURDIR)/$(TEST_BUILD_DIR)/sanitizer/report \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/$(TEST_BUILD_DIR)/sanitizer/report \
-	  ctest --output-on-failure -j $(JOBS)
-	@if [ -n "$$(ls $(TEST_BUILD_DIR)/sanitizer)" ]; then \
-	  cat $(TEST_BUILD_DIR)/sanitizer/*; echo "sanitizer reports above: failing"; exit 1; \
-	else echo "no sanitizer reports"; fi
+	  ctest --output-on-failure -j $(JOBS); \
+	ctest_status=$$?; \
+	cd $(CURDIR); \
+	reports=$$(ls $(TEST_BUILD_DIR)/sanitizer); \
+	if [ -n "$$reports" ]; then \
+	  cat $(TEST_BUILD_DIR)/sanitizer/*; echo "sanitizer reports above: failing"; \
+	else echo "no sanitizer reports"; fi; \
+	if [ $$ctest_status -ne 0 ]; then echo "ctest failed (status $$ctest_status)"; fi; \
+	[ $$ctest_status -eq 0 ] && [ -z "$$reports" ]
 
 # Reads the project's own sample corpus (hand-written API v2 JSON records).
 demo: build

@@ -647,8 +647,7 @@ td_status_t td_map_ctgov_json(td_record_ctx_t *ctx, const json_t *study)
     nested(&m, study, "protocolSection", map_protocol, t);
     nested(&m, study, "derivedSection", map_derived, t);
     t->has_results = json_is_true(member(&m, study, "hasResults", KIND_BOOLEAN));
-    if (!t->std_ages)
-        t->std_ages = td_std_ages_from_limits(&t->minimum_age, &t->maximum_age);
+    td_record_derive_std_ages(ctx);
     return m.status;
 }
 

@@ -48,6 +48,7 @@
 #include <strings.h>
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
@@ -454,7 +455,9 @@ static void map_enrollment(mapper_t *m, const xmlNode *node, const char *text)
     errno = 0;
     long long value = strtoll(text, &end, 10);
     if (errno || end == text || *end || value < 0) {
-        td_record_warn(m->ctx, "bad %s '%.*s'", m->path, utf8_prefix(text, 40), text);
+        char quoted[64];
+        td_record_warn(m->ctx, "bad %s '%s'", m->path,
+                       td_record_excerpt(text, strlen(text), quoted));
         return;
     }
     t->enrollment = value;
@@ -467,8 +470,11 @@ static void map_healthy(mapper_t *m, const char *text, td_tristate_t *out)
         *out = TD_YES;
     else if (strcasecmp(text, "No") == 0)
         *out = TD_NO;
-    else
-        td_record_warn(m->ctx, "unknown %s '%.*s'", m->path, utf8_prefix(text, 40), text);
+    else {
+        char quoted[64];
+        td_record_warn(m->ctx, "unknown %s '%s'", m->path,
+                       td_record_excerpt(text, strlen(text), quoted));
+    }
 }
 
 /* Maps one element that holds a value; m->path names it. */
@@ -628,12 +634,12 @@ static void ignore_generic_error(void *data, const char *format, ...)
 /* Parses `xml`; on failure returns NULL with *status set. */
 static xmlDoc *parse(td_record_ctx_t *ctx, const char *xml, size_t len, td_status_t *status)
 {
-    if (len > INT_MAX) {
+    if (len > INT_MAX || ctx->line_offset > INT_MAX / 2) {
         *status = td_record_reject(ctx, "XML document of %zu bytes is too large", len);
         return NULL;
     }
     xmlInitParser();
-    xmlParserCtxtPtr parser = xmlNewParserCtxt();
+    xmlParserCtxtPtr parser = xmlCreateMemoryParserCtxt(xml, (int) len);
     if (!parser) {
         *status = TD_ERR_NO_MEMORY;
         return NULL;
@@ -641,15 +647,25 @@ static xmlDoc *parse(td_record_ctx_t *ctx, const char *xml, size_t len, td_statu
     parse_errors_t errors = {0};
     parser->_private = &errors;
     parser->sax->serror = on_parse_error;
+    /* Text reaching a mapper is UTF-8 whatever the declaration says. */
+    xmlCtxtUseOptions(parser, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+    /* The reader passes over blank lines before the document; libxml2 counts
+     * lines from where it starts in the file, so that the line numbers in
+     * its messages are the file's too. */
+    parser->input->line += (int) ctx->line_offset;
     /* Errors raised without a parser context would reach libxml2's generic
      * handler, which prints to stderr. Its setting is per thread. */
     xmlGenericErrorFunc saved_handler = xmlGenericError;
     void *saved_context = xmlGenericErrorContext;
     xmlSetGenericErrorFunc(NULL, ignore_generic_error);
-    /* Text reaching a mapper is UTF-8 whatever the declaration says. */
-    int options = XML_PARSE_NONET | XML_PARSE_IGNORE_ENC;
-    xmlDoc *doc = xmlCtxtReadMemory(parser, xml, (int) len, NULL, NULL, options);
+    xmlParseDocument(parser);
     xmlSetGenericErrorFunc(saved_context, saved_handler);
+    xmlDoc *doc = parser->myDoc;
+    parser->myDoc = NULL;
+    if (!parser->wellFormed) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
     xmlFreeParserCtxt(parser);
     if (doc)
         return doc;
@@ -667,7 +683,11 @@ static td_status_t map_nct_id(mapper_t *m, const xmlNode *root)
 {
     const xmlNode *id_info = child_element(root, "id_info");
     const xmlNode *nct_id = id_info ? child_element(id_info, "nct_id") : NULL;
+    /* The path names the element in a warning about its text. */
+    size_t mark = push_element(m, "id_info", 0);
+    push_element(m, "nct_id", 0);
     const char *text = nct_id ? read_text(m, nct_id->children, false) : NULL;
+    pop(m, mark);
     if (m->status != TD_OK)
         return m->status;
     return td_record_nct_id(m->ctx, text, text ? m->text_len : 0);
@@ -687,9 +707,7 @@ td_status_t td_map_ctgov_xml(td_record_ctx_t *ctx, const char *xml, size_t len)
                                   utf8_prefix(name, 40), name);
     } else if ((status = map_nct_id(&m, root)) == TD_OK) {
         map_children(&m, root, study_fields, (char *) ctx->trial);
-        if (child_element(root, "eligibility"))
-            ctx->trial->std_ages =
-                td_std_ages_from_limits(&ctx->trial->minimum_age, &ctx->trial->maximum_age);
+        td_record_derive_std_ages(ctx);
         status = m.status;
     }
     free(m.text);

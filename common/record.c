@@ -10,10 +10,22 @@
 
 #include <unicode/ustring.h>
 
+void td_record_emit(td_diag_fn on_diag, void *user, const td_diagnostic_t *diagnostic)
+{
+    if (!on_diag)
+        return;
+    char message[512];
+    size_t n = 0;
+    for (const char *p = diagnostic->message; *p && n + 1 < sizeof(message); p++)
+        message[n++] = (unsigned char) *p < 0x20 || *p == 0x7f ? '?' : *p;
+    message[n] = '\0';
+    td_diagnostic_t copy = *diagnostic;
+    copy.message = message;
+    on_diag(&copy, user);
+}
+
 static void report(td_record_ctx_t *ctx, td_diag_level_t level, const char *message)
 {
-    if (!ctx->on_diag)
-        return;
     td_diagnostic_t diagnostic = {
         .level = level,
         .source = ctx->source ? ctx->source : "",
@@ -21,7 +33,7 @@ static void report(td_record_ctx_t *ctx, td_diag_level_t level, const char *mess
         .nct_id = ctx->trial ? ctx->trial->nct_id : "",
         .message = message,
     };
-    ctx->on_diag(&diagnostic, ctx->user);
+    td_record_emit(ctx->on_diag, ctx->user, &diagnostic);
 }
 
 void td_record_warn(td_record_ctx_t *ctx, const char *fmt, ...)
@@ -44,14 +56,29 @@ td_status_t td_record_reject(td_record_ctx_t *ctx, const char *fmt, ...)
     return TD_ERR_BAD_INPUT;
 }
 
-/* Quotes at most 40 bytes of a value for a message, without splitting a
- * character. */
-static const char *excerpt(const char *text, size_t len, char out[64])
+const char *td_record_excerpt(const char *text, size_t len, char out[64])
 {
-    size_t n = len < 40 ? len : 40;
-    while (n < len && n && ((unsigned char) text[n] & 0xC0) == 0x80)
-        n--;
-    snprintf(out, 64, "%.*s%s", (int) n, text, n < len ? "..." : "");
+    size_t limit = len < 40 ? len : 40, o = 0, i = 0;
+    while (i < limit) {
+        unsigned char c = (unsigned char) text[i];
+        char piece[8] = {(char) c};
+        size_t width = 1;
+        if (c == '\n' || c == '\t')
+            width = (size_t) snprintf(piece, sizeof(piece), "\\%c", c == '\n' ? 'n' : 't');
+        else if (c < 0x20 || c == 0x7f)
+            width = (size_t) snprintf(piece, sizeof(piece), "\\x%02x", c);
+        if (o + width > 56)
+            break;
+        memcpy(out + o, piece, width);
+        o += width;
+        i++;
+    }
+    /* Never end inside a character: continuation bytes were copied one for one. */
+    while (i < len && i && ((unsigned char) text[i] & 0xC0) == 0x80) {
+        i--;
+        o--;
+    }
+    snprintf(out + o, 64 - o, "%s", i < len ? "..." : "");
     return out;
 }
 
@@ -61,18 +88,17 @@ td_status_t td_record_nct_id(td_record_ctx_t *ctx, const char *text, size_t len)
     if (!text || !len)
         return td_record_reject(ctx, "missing NCT ID");
     if (!td_nct_id_parse(text, len, ctx->trial->nct_id))
-        return td_record_reject(ctx, "malformed NCT ID '%s'", excerpt(text, len, quoted));
+        return td_record_reject(ctx, "malformed NCT ID '%s'", td_record_excerpt(text, len, quoted));
     return TD_OK;
 }
 
 const char *td_record_text(td_record_ctx_t *ctx, const char *field, const char *text, size_t len)
 {
     bool truncated;
-    const char *copy = td_trial_strndup(ctx->trial, text, len, &truncated);
-    if (!copy && text) {
-        /* NULL for non-blank text means the arena could not grow. */
-        for (size_t i = 0; i < len && !ctx->out_of_memory; i++)
-            ctx->out_of_memory = !strchr(" \t\n\r\f\v", text[i]);
+    const char *copy;
+    if (td_trial_strndup(ctx->trial, text, len, &copy, &truncated) != TD_OK) {
+        ctx->out_of_memory = true;
+        return NULL;
     }
     if (truncated)
         td_record_warn(ctx, "%s is %zu bytes; cut to the %u-byte limit", field, len, TD_FIELD_MAX);
@@ -92,7 +118,7 @@ void td_record_list_add(td_record_ctx_t *ctx, const char *field, td_strlist_t *l
 static void warn_value(td_record_ctx_t *ctx, const char *what, const char *field, const char *text)
 {
     char quoted[64];
-    td_record_warn(ctx, "%s %s '%s'", what, field, excerpt(text, strlen(text), quoted));
+    td_record_warn(ctx, "%s %s '%s'", what, field, td_record_excerpt(text, strlen(text), quoted));
 }
 
 void td_record_date(td_record_ctx_t *ctx, const char *field, const char *text, td_date_t *out)
@@ -171,6 +197,66 @@ void td_record_actuality(td_record_ctx_t *ctx, const char *field, const char *te
 {
     if (text && !td_actuality_parse(text, out))
         warn_value(ctx, "unknown", field, text);
+}
+
+void td_record_derive_std_ages(td_record_ctx_t *ctx)
+{
+    td_trial_t *t = ctx->trial;
+    if (!t->std_ages)
+        t->std_ages = td_std_ages_from_limits(&t->minimum_age, &t->maximum_age);
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char) (c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The code unit of the escape "\uXXXX" at buf[i], or -1 when there is none. */
+static long unicode_escape(const char *buf, size_t len, size_t i)
+{
+    if (i + 6 > len || buf[i] != '\\' || buf[i + 1] != 'u')
+        return -1;
+    long unit = 0;
+    for (size_t k = 2; k < 6; k++) {
+        int digit = hex_digit(buf[i + k]);
+        if (digit < 0)
+            return -1;
+        unit = unit * 16 + digit;
+    }
+    return unit;
+}
+
+/* Outside strings a backslash is a syntax error anyway, so escapes are
+ * found without tracking strings: each backslash starts a pair. */
+size_t td_json_repair_escapes(char *buf, size_t len)
+{
+    size_t count = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\\')
+            continue;
+        long unit = unicode_escape(buf, len, i);
+        if (unit < 0) {
+            i++; /* skip the escaped character, which may be a backslash */
+            continue;
+        }
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+            long low = unicode_escape(buf, len, i + 6);
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+                i += 11; /* a whole pair */
+                continue;
+            }
+        } else if (unit != 0 && (unit < 0xDC00 || unit > 0xDFFF)) {
+            i += 5;
+            continue;
+        }
+        memcpy(buf + i, "\\uFFFD", 6);
+        count++;
+        i += 5;
+    }
+    return count;
 }
 
 /* ICU decodes with substitution: one pass counts bad sequences (valid input,

@@ -23,6 +23,7 @@ typedef struct td_record_ctx {
     td_trial_t *trial;
     const char *source;
     const char *position;
+    size_t line_offset; /* lines of the source before the record's first line */
     td_diag_fn on_diag;
     void *user;
     size_t warnings;
@@ -31,6 +32,17 @@ typedef struct td_record_ctx {
 } td_record_ctx_t;
 
 #define TD_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+
+/* Passes a diagnostic to `on_diag` (which may be NULL) with every control
+ * character of its message replaced by '?', so a message is always one line
+ * whatever bytes a parser quoted into it. Every diagnostic of the readers
+ * goes through here. */
+void td_record_emit(td_diag_fn on_diag, void *user, const td_diagnostic_t *diagnostic);
+
+/* Quotes at most 40 bytes of `text` for a message, without splitting a
+ * character, control characters written as \n, \t or \xNN; "..." marks a
+ * cut. Returns `out`. */
+const char *td_record_excerpt(const char *text, size_t len, char out[64]);
 
 /* Reports a warning about the current record; the record is kept. */
 void td_record_warn(td_record_ctx_t *ctx, const char *fmt, ...) TD_PRINTF(2, 3);
@@ -45,9 +57,9 @@ td_status_t td_record_reject(td_record_ctx_t *ctx, const char *fmt, ...) TD_PRIN
 td_status_t td_record_nct_id(td_record_ctx_t *ctx, const char *text, size_t len);
 
 /* Copies text into the trial (td_trial_strndup), warning when `field` was
- * cut to TD_FIELD_MAX. Returns the copy or NULL (absent or empty); when
- * memory runs out it sets ctx->out_of_memory, and the reader then fails
- * with TD_ERR_NO_MEMORY. td_record_list_add likewise. */
+ * cut to TD_FIELD_MAX. Returns the copy, or NULL when the text is absent or
+ * blank, or when memory ran out: then it sets ctx->out_of_memory, and the
+ * reader fails with TD_ERR_NO_MEMORY. td_record_list_add likewise. */
 const char *td_record_text(td_record_ctx_t *ctx, const char *field, const char *text, size_t len);
 
 /* Appends text to a list of the trial, warning on truncation. */
@@ -60,8 +72,9 @@ void td_record_date(td_record_ctx_t *ctx, const char *field, const char *text, t
 void td_record_age(td_record_ctx_t *ctx, const char *field, const char *text, td_age_t *out);
 
 /* Enumerations: parse `text`, warn "unknown <field> 'text'" when it is not a
- * known value (the field becomes *_OTHER, or the bit is not set). NULL text
- * leaves the field as it is. */
+ * known value; the field then becomes what td_trial.h says (*_OTHER, sponsor
+ * class UNKNOWN; sex and actuality stay as they were; no bit is set). NULL
+ * text leaves the field as it is. */
 void td_record_status(td_record_ctx_t *ctx, const char *field, const char *text,
                       td_overall_status_t *out);
 void td_record_phase(td_record_ctx_t *ctx, const char *field, const char *text, unsigned *phases);
@@ -76,6 +89,16 @@ void td_record_sponsor_class(td_record_ctx_t *ctx, const char *field, const char
                              td_sponsor_class_t *out);
 void td_record_actuality(td_record_ctx_t *ctx, const char *field, const char *text,
                          td_actuality_t *out);
+
+/* Ends every study mapper (API v2 JSON and XML alike): a trial that names
+ * no known standard age group gets the groups its age limits overlap. */
+void td_record_derive_std_ages(td_record_ctx_t *ctx);
+
+/* Rewrites, in place, the JSON escapes jansson refuses inside an otherwise
+ * good record: "\u0000" and UTF-16 surrogate escapes without their other
+ * half each become "\uFFFD" (the same length, so line and column numbers
+ * do not move). Returns the number rewritten. */
+size_t td_json_repair_escapes(char *buf, size_t len);
 
 /* Replaces invalid UTF-8 sequences in buf[0..len) with U+FFFD. Returns the
  * number of replacements; when it is non-zero *repaired points to a new

@@ -11,8 +11,11 @@
  *
  * Enumerations use the API v2 vocabulary (RECRUITING, PHASE2, ...). Legacy
  * XML display strings ("Active, not recruiting", "Phase 1/Phase 2") map to
- * the same values. A value outside the vocabulary becomes *_OTHER (or is
- * dropped from a bit set) and the reader reports a warning.
+ * the same values. A value outside the vocabulary is reported as a warning
+ * and becomes: TD_STATUS_OTHER, TD_STUDY_TYPE_OTHER, TD_INTERVENTION_OTHER,
+ * TD_SPONSOR_UNKNOWN (the class is not known), TD_SEX_UNSET and
+ * TD_ACTUALITY_UNSPECIFIED (neither has an "other" value); in a bit set
+ * (phases, std_ages) it sets no bit.
  */
 #ifndef TD_TRIAL_H
 #define TD_TRIAL_H
@@ -253,7 +256,11 @@ typedef struct td_trial {
     td_age_t minimum_age;
     td_age_t maximum_age;
     td_tristate_t healthy_volunteers;
-    unsigned std_ages; /* td_std_age_t bits */
+    /* td_std_age_t bits. An API v2 or XML study that names no known group
+     * (legacy XML never does) gets the groups its age limits overlap, see
+     * td_std_ages_from_limits: with no limits, all three. BEIR documents
+     * have no eligibility data and keep 0. */
+    unsigned std_ages;
 
     /* Status and design */
     td_overall_status_t overall_status;
@@ -281,7 +288,10 @@ typedef struct td_trial {
 
     /* Where the record came from, for messages: the source file (and
      * archive member, as "archive.tar.xz!dir/NCT...xml") and the position
-     * inside it ("line 12", "study 3"). */
+     * inside it, as td_diagnostic_t.position: "line 12" (a study object or a
+     * JSON Lines line), "study 3, line 40" (an element of an array or API
+     * page, and the line where it starts), or "" (an XML document: the whole
+     * file or member). Never NULL for a trial from a reader. */
     const char *source;
     const char *position;
 
@@ -300,13 +310,16 @@ void td_trial_free(td_trial_t *trial);
 void *td_trial_calloc(td_trial_t *trial, size_t count, size_t size);
 
 /* Copies `len` bytes of `text` into the trial's arena, trimming white space
- * at both ends, and returns the copy, or NULL if nothing is left after
- * trimming or memory ran out. Text longer than TD_FIELD_MAX is cut at a
- * character boundary and *truncated (if not NULL) is set to true. */
-const char *td_trial_strndup(td_trial_t *trial, const char *text, size_t len, bool *truncated);
+ * at both ends. Returns TD_OK with *copy set to the copy (owned by the trial,
+ * valid until td_trial_free), or to NULL when `text` is NULL or nothing is
+ * left after trimming; or TD_ERR_NO_MEMORY with *copy NULL. Text longer than
+ * TD_FIELD_MAX is cut at a character boundary and *truncated (if not NULL)
+ * is set to true. */
+td_status_t td_trial_strndup(td_trial_t *trial, const char *text, size_t len, const char **copy,
+                             bool *truncated);
 
 /* Appends a copy of `text` (trimmed as by td_trial_strndup) to `list`, which
- * must belong to `trial`. Empty text is skipped. Returns TD_OK or
+ * must belong to `trial`. NULL or blank text is skipped. Returns TD_OK or
  * TD_ERR_NO_MEMORY. *truncated as for td_trial_strndup. */
 td_status_t td_trial_strlist_add(td_trial_t *trial, td_strlist_t *list, const char *text,
                                  size_t len, bool *truncated);
@@ -317,21 +330,25 @@ td_status_t td_trial_strlist_add(td_trial_t *trial, td_strlist_t *list, const ch
 bool td_nct_id_parse(const char *text, size_t len, char out[TD_NCT_ID_LEN + 1]);
 
 /* Parses a date in the forms ClinicalTrials.gov uses: "2023", "2023-05",
- * "2023-05-17" (API v2) and "May 2023", "May 17, 2023" (legacy XML).
- * Returns TD_OK and fills *out (keeping out->type), or TD_ERR_BAD_INPUT. */
+ * "2023-05-17" (API v2) and "May 2023", "May 17, 2023" (legacy XML). A month
+ * or day that is given must exist ("2023-00", "2023-02-30" and "May 0, 2023"
+ * are bad). Returns TD_OK and fills *out (keeping out->type), or
+ * TD_ERR_BAD_INPUT leaving *out as it was. */
 td_status_t td_date_parse(const char *text, td_date_t *out);
 
 /* Parses an age limit: "18 Years", "6 Months", "1 Year", "N/A", "" (no
  * limit). Returns TD_OK or TD_ERR_BAD_INPUT. */
 td_status_t td_age_parse(const char *text, td_age_t *out);
 
-/* Derives the standard age groups a trial's age limits overlap. */
+/* Derives the standard age groups a trial's age limits overlap; an absent
+ * limit (days -1) is no limit. */
 unsigned td_std_ages_from_limits(const td_age_t *minimum, const td_age_t *maximum);
 
 /* Enumeration parsing. Each accepts an API v2 token or a legacy display
  * string, ignoring case and punctuation ("Active, not recruiting" ==
- * "ACTIVE_NOT_RECRUITING"). They return false when the text is not a known
- * value; the caller decides how to report it. */
+ * "ACTIVE_NOT_RECRUITING"). They return false, leaving the output as it
+ * was, when the text is not a known value; the caller decides how to report
+ * it and what the field becomes (see the top of this file). */
 bool td_overall_status_parse(const char *text, td_overall_status_t *out);
 bool td_phase_parse(const char *text, unsigned *phases_out); /* ORs bits in */
 bool td_study_type_parse(const char *text, td_study_type_t *out);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A trial's strings and arrays come from a chain of blocks freed together.
  * Requests larger than a block get a block of their own. */
@@ -102,15 +103,17 @@ static void trim(const char **text, size_t *len)
         (*len)--;
 }
 
-const char *td_trial_strndup(td_trial_t *trial, const char *text, size_t len, bool *truncated)
+td_status_t td_trial_strndup(td_trial_t *trial, const char *text, size_t len, const char **copy,
+                             bool *truncated)
 {
+    *copy = NULL;
     if (truncated)
         *truncated = false;
     if (!text)
-        return NULL;
+        return TD_OK;
     trim(&text, &len);
     if (!len)
-        return NULL;
+        return TD_OK;
     if (len > TD_FIELD_MAX) {
         len = TD_FIELD_MAX;
         /* Back up over continuation bytes so no character is split. */
@@ -119,27 +122,22 @@ const char *td_trial_strndup(td_trial_t *trial, const char *text, size_t len, bo
         if (truncated)
             *truncated = true;
     }
-    char *copy = arena_alloc(trial->arena, len + 1);
-    if (!copy)
-        return NULL;
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    return copy;
+    char *out = arena_alloc(trial->arena, len + 1);
+    if (!out)
+        return TD_ERR_NO_MEMORY;
+    memcpy(out, text, len);
+    out[len] = '\0';
+    *copy = out;
+    return TD_OK;
 }
 
 td_status_t td_trial_strlist_add(td_trial_t *trial, td_strlist_t *list, const char *text,
                                  size_t len, bool *truncated)
 {
-    if (truncated)
-        *truncated = false;
-    if (!text)
-        return TD_OK;
-    trim(&text, &len);
-    if (!len)
-        return TD_OK;
-    const char *copy = td_trial_strndup(trial, text, len, truncated);
-    if (!copy)
-        return TD_ERR_NO_MEMORY;
+    const char *copy;
+    td_status_t status = td_trial_strndup(trial, text, len, &copy, truncated);
+    if (status != TD_OK || !copy)
+        return status;
     /* Capacity is 4, then doubles: grow when count reaches a power of two >= 4. */
     size_t count = list->count;
     if (count == 0 || (count >= 4 && (count & (count - 1)) == 0)) {
@@ -230,6 +228,7 @@ td_status_t td_date_parse(const char *text, td_date_t *out)
 {
     td_actuality_t type = out->type;
     int year = 0, month = 0, day = 0;
+    bool has_month = false, has_day = false;
     const char *p = text;
     skip_spaces(&p);
     if (*p >= '0' && *p <= '9') {
@@ -238,10 +237,12 @@ td_status_t td_date_parse(const char *text, td_date_t *out)
             return TD_ERR_BAD_INPUT;
         if (*p == '-') {
             p++;
+            has_month = true;
             if (!read_uint(&p, 2, &month))
                 return TD_ERR_BAD_INPUT;
             if (*p == '-') {
                 p++;
+                has_day = true;
                 if (!read_uint(&p, 2, &day))
                     return TD_ERR_BAD_INPUT;
             }
@@ -251,6 +252,7 @@ td_status_t td_date_parse(const char *text, td_date_t *out)
         month = read_month_name(&p);
         if (!month)
             return TD_ERR_BAD_INPUT;
+        has_month = true;
         skip_spaces(&p);
         int first;
         if (!read_uint(&p, 4, &first))
@@ -259,6 +261,7 @@ td_status_t td_date_parse(const char *text, td_date_t *out)
             p++;
             skip_spaces(&p);
             day = first;
+            has_day = true;
             if (!read_uint(&p, 4, &year))
                 return TD_ERR_BAD_INPUT;
         } else {
@@ -266,28 +269,32 @@ td_status_t td_date_parse(const char *text, td_date_t *out)
         }
     }
     skip_spaces(&p);
-    if (*p || year < 1000 || month > 12 || (day && !month))
+    if (*p || year < 1000)
         return TD_ERR_BAD_INPUT;
-    if (month && day && day > days_in_month(year, month))
+    /* A month or day that is given must be a real one: "2023-00" and
+     * "May 0, 2023" are not dates. */
+    if (has_month && (month < 1 || month > 12))
         return TD_ERR_BAD_INPUT;
-    if ((month && month < 1) || (day && day < 1))
+    if (has_day && (day < 1 || day > days_in_month(year, month)))
         return TD_ERR_BAD_INPUT;
     out->year = (int16_t) year;
     out->month = (uint8_t) month;
     out->day = (uint8_t) day;
-    out->precision = day ? TD_DATE_DAY : month ? TD_DATE_MONTH : TD_DATE_YEAR;
+    out->precision = has_day ? TD_DATE_DAY : has_month ? TD_DATE_MONTH : TD_DATE_YEAR;
     out->type = type;
     return TD_OK;
 }
 
+/* Age units: the API v2 token (plural, upper case; the singular is the
+ * token without its final 'S') and the length of one unit in days. */
 static const struct {
-    const char *name; /* singular, lower case */
     td_age_unit_t unit;
+    const char *name;
     double days;
 } age_units[] = {
-    {"year", TD_AGE_UNIT_YEARS, 365.25},   {"month", TD_AGE_UNIT_MONTHS, 30.4375},
-    {"week", TD_AGE_UNIT_WEEKS, 7},        {"day", TD_AGE_UNIT_DAYS, 1},
-    {"hour", TD_AGE_UNIT_HOURS, 1.0 / 24}, {"minute", TD_AGE_UNIT_MINUTES, 1.0 / 1440},
+    {TD_AGE_UNIT_YEARS, "YEARS", 365.25},   {TD_AGE_UNIT_MONTHS, "MONTHS", 30.4375},
+    {TD_AGE_UNIT_WEEKS, "WEEKS", 7},        {TD_AGE_UNIT_DAYS, "DAYS", 1},
+    {TD_AGE_UNIT_HOURS, "HOURS", 1.0 / 24}, {TD_AGE_UNIT_MINUTES, "MINUTES", 1.0 / 1440},
 };
 
 td_status_t td_age_parse(const char *text, td_age_t *out)
@@ -324,14 +331,9 @@ td_status_t td_age_parse(const char *text, td_age_t *out)
     while ((p[len] | 0x20) >= 'a' && (p[len] | 0x20) <= 'z')
         len++;
     for (size_t u = 0; u < sizeof(age_units) / sizeof(age_units[0]); u++) {
+        /* "Years" or "Year", in any case. */
         size_t name_len = strlen(age_units[u].name);
-        bool plural = len == name_len + 1 && (p[name_len] | 0x20) == 's';
-        if (len != name_len && !plural)
-            continue;
-        size_t i = 0;
-        while (i < name_len && (p[i] | 0x20) == age_units[u].name[i])
-            i++;
-        if (i < name_len)
+        if ((len != name_len && len != name_len - 1) || strncasecmp(p, age_units[u].name, len) != 0)
             continue;
         const char *rest = p + len;
         skip_spaces(&rest);
@@ -422,6 +424,16 @@ static bool enum_lookup(const enum_entry_t *table, size_t count, const char *tex
     return false;
 }
 
+/* enum_lookup for a bit set: ORs the bit into *bits. */
+static bool bits_lookup(const enum_entry_t *table, size_t count, const char *text, unsigned *bits)
+{
+    int value;
+    if (!enum_lookup(table, count, text, &value))
+        return false;
+    *bits |= (unsigned) value;
+    return true;
+}
+
 static const char *enum_name(const enum_entry_t *table, size_t count, int value)
 {
     for (size_t i = 0; i < count; i++)
@@ -509,14 +521,9 @@ static const enum_entry_t actuality_table[] = {
     {TD_ACTUALITY_ESTIMATED, "ESTIMATED", "Anticipated|Estimate"},
 };
 
-static const enum_entry_t age_unit_table[] = {
-    {TD_AGE_UNIT_MINUTES, "MINUTES", NULL}, {TD_AGE_UNIT_HOURS, "HOURS", NULL},
-    {TD_AGE_UNIT_DAYS, "DAYS", NULL},       {TD_AGE_UNIT_WEEKS, "WEEKS", NULL},
-    {TD_AGE_UNIT_MONTHS, "MONTHS", NULL},   {TD_AGE_UNIT_YEARS, "YEARS", NULL},
-};
-
-/* Defines td_<name>_parse and td_<name>_name over a table for a plain enum. */
-#define TD_ENUM_FUNCTIONS(name, type, table)                                                       \
+/* Defines td_<name>_parse and td_<name>_name over a table: a plain enum
+ * (parse sets *out) or a bit set (parse ORs the bit into *out). */
+#define TD_ENUM_PARSE(name, type, table)                                                           \
     bool td_##name##_parse(const char *text, type *out)                                            \
     {                                                                                              \
         int value;                                                                                 \
@@ -524,44 +531,36 @@ static const enum_entry_t age_unit_table[] = {
             return false;                                                                          \
         *out = (type) value;                                                                       \
         return true;                                                                               \
-    }                                                                                              \
+    }
+#define TD_BITS_PARSE(name, table)                                                                 \
+    bool td_##name##_parse(const char *text, unsigned *out)                                        \
+    {                                                                                              \
+        return bits_lookup(table, COUNT(table), text, out);                                        \
+    }
+#define TD_ENUM_NAME(name, type, table)                                                            \
     const char *td_##name##_name(type value)                                                       \
     {                                                                                              \
         return enum_name(table, COUNT(table), (int) value);                                        \
     }
+#define TD_ENUM_FUNCTIONS(name, type, table)                                                       \
+    TD_ENUM_PARSE(name, type, table)                                                               \
+    TD_ENUM_NAME(name, type, table)
 
 TD_ENUM_FUNCTIONS(overall_status, td_overall_status_t, status_table)
 TD_ENUM_FUNCTIONS(study_type, td_study_type_t, study_type_table)
 TD_ENUM_FUNCTIONS(sex, td_sex_t, sex_table)
 TD_ENUM_FUNCTIONS(intervention_type, td_intervention_type_t, intervention_table)
 TD_ENUM_FUNCTIONS(sponsor_class, td_sponsor_class_t, sponsor_table)
-
-bool td_actuality_parse(const char *text, td_actuality_t *out)
-{
-    int value;
-    if (!enum_lookup(actuality_table, COUNT(actuality_table), text, &value))
-        return false;
-    *out = (td_actuality_t) value;
-    return true;
-}
-
-bool td_std_age_parse(const char *text, unsigned *std_ages_out)
-{
-    int value;
-    if (!enum_lookup(std_age_table, COUNT(std_age_table), text, &value))
-        return false;
-    *std_ages_out |= (unsigned) value;
-    return true;
-}
+TD_ENUM_PARSE(actuality, td_actuality_t, actuality_table)
+TD_BITS_PARSE(std_age, std_age_table)
+TD_ENUM_NAME(std_age, td_std_age_t, std_age_table)
+TD_ENUM_NAME(phase, td_phase_t, phase_table)
 
 /* Legacy records join phases with '/' ("Phase 1/Phase 2"), except "N/A". */
 bool td_phase_parse(const char *text, unsigned *phases_out)
 {
-    int value;
-    if (enum_lookup(phase_table, COUNT(phase_table), text, &value)) {
-        *phases_out |= (unsigned) value;
+    if (bits_lookup(phase_table, COUNT(phase_table), text, phases_out))
         return true;
-    }
     if (!text || !strchr(text, '/'))
         return false;
     unsigned phases = 0;
@@ -572,9 +571,8 @@ bool td_phase_parse(const char *text, unsigned *phases_out)
             return false;
         memcpy(part, s, len);
         part[len] = '\0';
-        if (!enum_lookup(phase_table, COUNT(phase_table), part, &value))
+        if (!bits_lookup(phase_table, COUNT(phase_table), part, &phases))
             return false;
-        phases |= (unsigned) value;
         s += len;
         if (*s == '/')
             s++;
@@ -583,19 +581,12 @@ bool td_phase_parse(const char *text, unsigned *phases_out)
     return true;
 }
 
-const char *td_phase_name(td_phase_t bit)
-{
-    return enum_name(phase_table, COUNT(phase_table), (int) bit);
-}
-
-const char *td_std_age_name(td_std_age_t bit)
-{
-    return enum_name(std_age_table, COUNT(std_age_table), (int) bit);
-}
-
 const char *td_age_unit_name(td_age_unit_t unit)
 {
-    return enum_name(age_unit_table, COUNT(age_unit_table), (int) unit);
+    for (size_t u = 0; u < sizeof(age_units) / sizeof(age_units[0]); u++)
+        if (age_units[u].unit == unit)
+            return age_units[u].name;
+    return "";
 }
 
 const char *td_text_field_name(td_text_field_t field)

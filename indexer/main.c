@@ -19,7 +19,8 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  read     Read trial records and print one line per trial:\n"
-    "           NCT ID, overall status, phases, brief title (tab-separated).\n"
+    "           NCT ID, overall status, phases, brief title (tab-separated;\n"
+    "           tab, line breaks and backslash in the title as \\t \\n \\r \\\\).\n"
     "           Problems go to standard error as SOURCE:POSITION: LEVEL: [NCT] MESSAGE,\n"
     "           then one summary line. Use it to check input before indexing.\n"
     "\n"
@@ -45,6 +46,30 @@ static void print_diagnostic(const td_diagnostic_t *d, void *user)
             d->nct_id[0] ? "] " : "", d->message);
 }
 
+/* Prints text for a tab-separated line: tab, line breaks and backslash are
+ * escaped (\t, \n, \r, \\), so a title cannot start a new field or row. */
+static void print_field(const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        switch (*p) {
+        case '\t':
+            fputs("\\t", stdout);
+            break;
+        case '\n':
+            fputs("\\n", stdout);
+            break;
+        case '\r':
+            fputs("\\r", stdout);
+            break;
+        case '\\':
+            fputs("\\\\", stdout);
+            break;
+        default:
+            putchar(*p);
+        }
+    }
+}
+
 static void print_phases(unsigned phases)
 {
     if (!phases) {
@@ -68,7 +93,12 @@ static int command_read(int argc, char **argv)
     if (!sources)
         return EXIT_FATAL;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--format") == 0) {
+            if (i + 1 == argc) {
+                fprintf(stderr, "trialdex-index: --format needs a value (auto, json, xml, beir)\n");
+                free(sources);
+                return EXIT_USAGE;
+            }
             if (!td_format_parse(argv[++i], &format)) {
                 fprintf(stderr, "trialdex-index: unknown format '%s' (auto, json, xml, beir)\n",
                         argv[i]);
@@ -103,7 +133,9 @@ static int command_read(int argc, char **argv)
             printf("%s\t%s\t", trial->nct_id,
                    trial->overall_status ? td_overall_status_name(trial->overall_status) : "-");
             print_phases(trial->phases);
-            printf("\t%s\n", trial->brief_title ? trial->brief_title : "");
+            putchar('\t');
+            print_field(trial->brief_title ? trial->brief_title : "");
+            putchar('\n');
         }
         td_trial_free(trial);
     }

@@ -293,8 +293,41 @@ Test(reader_xml, absent_fields_stay_absent)
     cr_assert_eq(t->phases, 0);
     cr_assert_eq(t->start_date.precision, TD_DATE_NONE);
     cr_assert_eq(t->minimum_age.days, -1);
-    cr_assert_eq(t->std_ages, 0); /* no <eligibility>: nothing to derive from */
     cr_assert_not(t->has_results);
+    td_test_run_free(&run);
+}
+
+Test(reader_xml, std_ages_are_derived_as_for_json_without_eligibility)
+{
+    /* No age limits means no limit, in both formats: all three groups. */
+    const unsigned all = TD_STD_AGE_CHILD | TD_STD_AGE_ADULT | TD_STD_AGE_OLDER_ADULT;
+    td_test_run_t run;
+    const td_trial_t *t = read_body("<brief_title>No eligibility</brief_title>", &run);
+    cr_assert_eq(t->std_ages, all);
+    td_test_run_free(&run);
+
+    const char json[] = "{\"protocolSection\": {\"identificationModule\": "
+                        "{\"nctId\": \"NCT04299999\"}}}\n";
+    char *path = td_test_write(td_test_dir, "no-eligibility.json", json, sizeof(json) - 1);
+    td_test_read_one(path, TD_FORMAT_AUTO, &run);
+    cr_assert_eq(run.trial_count, 1);
+    cr_assert_eq(run.trials[0]->std_ages, all);
+    td_test_run_free(&run);
+    free(path);
+
+    t = read_body("<eligibility><minimum_age>65 Years</minimum_age></eligibility>", &run);
+    cr_assert_eq(t->std_ages, TD_STD_AGE_OLDER_ADULT);
+    td_test_run_free(&run);
+}
+
+Test(reader_xml, a_document_is_its_own_position)
+{
+    /* The record is the whole member: its position is "", never NULL. */
+    td_test_run_t run;
+    const td_trial_t *t = read_body("", &run);
+    cr_assert_not_null(t->position);
+    cr_assert_str_eq(t->position, "");
+    cr_assert_not_null(strstr(t->source, "NCT04299999.xml"));
     td_test_run_free(&run);
 }
 
@@ -455,6 +488,20 @@ Test(reader_xml, malformed_xml_is_rejected_with_its_line)
     td_test_run_free(&run);
 }
 
+Test(reader_xml, error_lines_count_blank_lines_before_the_document)
+{
+    const char xml[] = "\n\n\n<clinical_study>\n"
+                       "<id_info><nct_id>NCT04299999</nct_id></id_info><bad></clinical_study>\n";
+    td_test_run_t run;
+    read_text(xml, sizeof(xml) - 1, &run);
+    cr_assert_eq(run.stats.rejected, 1);
+    cr_assert_eq(run.diag_count, 1);
+    const char *prefix = "malformed XML at line 5: Opening and ending tag mismatch: bad line 5";
+    cr_assert(strncmp(run.diags[0].message, prefix, strlen(prefix)) == 0, "message: %s",
+              run.diags[0].message);
+    td_test_run_free(&run);
+}
+
 Test(reader_xml, other_root_element_is_rejected)
 {
     td_test_run_t run;
@@ -544,6 +591,30 @@ Test(reader_xml, external_entities_are_never_loaded)
     cr_assert_eq(run.diag_count, 1);
     cr_assert_str_eq(run.diags[0].message, "brief_title: entity reference '&secret;' not expanded");
     cr_assert_eq(run.diags[0].level, TD_DIAG_WARNING);
+    td_test_run_free(&run);
+}
+
+Test(reader_xml, entity_in_the_nct_id_is_reported_with_its_path)
+{
+    const char xml[] = "<?xml version=\"1.0\"?>\n"
+                       "<!DOCTYPE clinical_study [ <!ENTITY nct \"NCT00000001\"> ]>\n"
+                       "<clinical_study><id_info><nct_id>&nct;</nct_id></id_info>"
+                       "</clinical_study>\n";
+    td_test_run_t run;
+    read_text(xml, sizeof(xml) - 1, &run);
+    cr_assert_eq(run.trial_count, 0);
+    cr_assert_eq(run.diag_count, 2);
+    cr_assert_str_eq(run.diags[0].message, "id_info/nct_id: entity reference '&nct;' not expanded");
+    cr_assert_str_eq(run.diags[1].message, "missing NCT ID");
+    td_test_run_free(&run);
+}
+
+Test(reader_xml, control_characters_in_quoted_values_stay_on_one_line)
+{
+    td_test_run_t run;
+    read_body("<enrollment>12\n34</enrollment><overall_status>On\thold</overall_status>", &run);
+    assert_warning(&run, "bad enrollment '12\\n34'");
+    assert_warning(&run, "unknown overall_status 'On\\thold'");
     td_test_run_free(&run);
 }
 

@@ -68,6 +68,17 @@ Test(trial, bad_dates)
     }
 }
 
+Test(trial, month_or_day_zero_is_not_a_date)
+{
+    static const char *const bad[] = {"2023-00", "2023-00-10", "2023-05-00", "May 0, 2023",
+                                      "May 00, 2023"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        td_date_t d = {.year = 1999, .precision = TD_DATE_YEAR};
+        cr_assert_eq(td_date_parse(bad[i], &d), TD_ERR_BAD_INPUT, "'%s' should not parse", bad[i]);
+        cr_assert_eq(d.year, 1999, "'%s': a bad date leaves the output alone", bad[i]);
+    }
+}
+
 Test(trial, ages)
 {
     td_age_t age;
@@ -91,7 +102,37 @@ Test(trial, ages)
     cr_assert_eq(td_age_parse("eighteen years", &age), TD_ERR_BAD_INPUT);
     cr_assert_eq(td_age_parse("18 Eons", &age), TD_ERR_BAD_INPUT);
     cr_assert_eq(td_age_parse("18 Years old", &age), TD_ERR_BAD_INPUT);
+    cr_assert_eq(td_age_parse("18 Yearss", &age), TD_ERR_BAD_INPUT);
+    cr_assert_eq(td_age_parse("18 Yea", &age), TD_ERR_BAD_INPUT);
+    cr_assert_eq(td_age_parse("18", &age), TD_ERR_BAD_INPUT);
     cr_assert_str_eq(td_age_unit_name(TD_AGE_UNIT_MONTHS), "MONTHS");
+}
+
+Test(trial, every_age_unit_parses_singular_and_plural_and_has_a_name)
+{
+    static const struct {
+        const char *singular, *plural;
+        td_age_unit_t unit;
+        const char *name;
+        int32_t days_of_ten; /* of "10 <unit>" */
+    } units[] = {
+        {"1 Minute", "10 minutes", TD_AGE_UNIT_MINUTES, "MINUTES", 0},
+        {"1 Hour", "10 HOURS", TD_AGE_UNIT_HOURS, "HOURS", 0},
+        {"1 Day", "10 Days", TD_AGE_UNIT_DAYS, "DAYS", 10},
+        {"1 week", "10 Weeks", TD_AGE_UNIT_WEEKS, "WEEKS", 70},
+        {"1 Month", "10 Months", TD_AGE_UNIT_MONTHS, "MONTHS", 304},
+        {"1 Year", "10 Years", TD_AGE_UNIT_YEARS, "YEARS", 3652},
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        td_age_t age;
+        cr_assert_eq(td_age_parse(units[i].singular, &age), TD_OK, "%s", units[i].singular);
+        cr_assert_eq(age.unit, units[i].unit);
+        cr_assert_eq(td_age_parse(units[i].plural, &age), TD_OK, "%s", units[i].plural);
+        cr_assert_eq(age.unit, units[i].unit);
+        cr_assert_eq(age.days, units[i].days_of_ten, "%s", units[i].plural);
+        cr_assert_str_eq(td_age_unit_name(units[i].unit), units[i].name);
+    }
+    cr_assert_str_eq(td_age_unit_name(TD_AGE_UNIT_NONE), "");
 }
 
 static unsigned std_ages(const char *minimum, const char *maximum)
@@ -163,9 +204,18 @@ Test(trial, enumerations_accept_api_and_legacy_spellings)
     cr_assert(td_actuality_parse("Anticipated", &actuality));
     cr_assert_eq(actuality, TD_ACTUALITY_ESTIMATED);
 
+    actuality = TD_ACTUALITY_ACTUAL;
+    cr_assert_not(td_actuality_parse("Projected", &actuality));
+    cr_assert_eq(actuality, TD_ACTUALITY_ACTUAL, "an unknown value leaves the output alone");
+
     unsigned ages = 0;
     cr_assert(td_std_age_parse("Older Adult", &ages));
     cr_assert_eq(ages, TD_STD_AGE_OLDER_ADULT);
+    cr_assert(td_std_age_parse("CHILD", &ages));
+    cr_assert_eq(ages, TD_STD_AGE_OLDER_ADULT | TD_STD_AGE_CHILD, "bits are ORed in");
+    cr_assert_not(td_std_age_parse("Senior", &ages));
+    cr_assert_eq(ages, TD_STD_AGE_OLDER_ADULT | TD_STD_AGE_CHILD);
+    cr_assert_str_eq(td_std_age_name(TD_STD_AGE_ADULT), "ADULT");
 }
 
 Test(trial, text_is_trimmed_and_lists_grow)
@@ -176,10 +226,10 @@ Test(trial, text_is_trimmed_and_lists_grow)
     cr_assert_eq(trial->minimum_age.days, -1);
 
     bool truncated = true;
-    cr_assert_str_eq(td_trial_strndup(trial, "  HER2-low \n", 12, &truncated), "HER2-low");
+    const char *copy = NULL;
+    cr_assert_eq(td_trial_strndup(trial, "  HER2-low \n", 12, &copy, &truncated), TD_OK);
+    cr_assert_str_eq(copy, "HER2-low");
     cr_assert_not(truncated);
-    cr_assert_null(td_trial_strndup(trial, " \t\n", 3, NULL));
-    cr_assert_null(td_trial_strndup(trial, NULL, 0, NULL));
 
     td_strlist_t list = {0};
     char word[16];
@@ -193,6 +243,14 @@ Test(trial, text_is_trimmed_and_lists_grow)
         snprintf(word, sizeof(word), "term%d", i);
         cr_assert_str_eq(list.items[i], word);
     }
+
+    /* Blank and absent text are not an error: TD_OK with no copy. */
+    copy = "not reset";
+    cr_assert_eq(td_trial_strndup(trial, " \t\n", 3, &copy, NULL), TD_OK);
+    cr_assert_null(copy);
+    copy = "not reset";
+    cr_assert_eq(td_trial_strndup(trial, NULL, 0, &copy, NULL), TD_OK);
+    cr_assert_null(copy);
 
     int *numbers = td_trial_calloc(trial, 50000, sizeof(int));
     cr_assert_not_null(numbers, "requests larger than a block work");

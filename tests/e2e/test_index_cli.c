@@ -120,6 +120,66 @@ Test(index_cli, usage_errors_exit_2)
     result_free(&r);
 }
 
+Test(index_cli, format_as_the_last_argument_needs_a_value)
+{
+    result_t r = run("read " FRAMING "/page.json --format");
+    cr_assert_eq(r.exit_code, 2);
+    cr_assert_str_eq(r.err, "trialdex-index: --format needs a value (auto, json, xml, beir)\n");
+    result_free(&r);
+}
+
+Test(index_cli, titles_stay_on_one_line)
+{
+    const char text[] = "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000301\","
+                        "\"briefTitle\":\"Line one\\nNCT99999999\\tFAKE \\\\ \\r end\"}}}\n";
+    free(td_test_write(td_test_dir, "title.json", text, sizeof(text) - 1));
+    char command[512];
+    snprintf(command, sizeof(command), "read %s/title.json", td_test_dir);
+    result_t r = run(command);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "NCT90000301\t-\t-\tLine one\\nNCT99999999\\tFAKE \\\\ \\r end\n");
+    result_free(&r);
+}
+
+Test(index_cli, empty_standard_input_is_a_warning)
+{
+    result_t r = run("read - </dev/null");
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert_str_eq(r.err, "<stdin>: warning: empty file, no records\n"
+                            "read 0 records from 0 sources: 0 rejected, 1 warnings, 0 files "
+                            "failed\n");
+    result_free(&r);
+}
+
+Test(index_cli, json_lines_on_standard_input_with_a_broken_first_line)
+{
+    char command[512];
+    snprintf(command, sizeof(command), "read --quiet - <%s/broken.ndj", td_test_dir);
+    const char text[] =
+        "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT9\n"
+        "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000311\"}}}\n"
+        "{\"protocolSection\":{\"identificationModule\":{\"nctId\":\"NCT90000312\"}}}\n";
+    free(td_test_write(td_test_dir, "broken.ndj", text, sizeof(text) - 1));
+    result_t r = run(command);
+    cr_assert_eq(r.exit_code, 1);
+    cr_assert_not_null(strstr(r.err, "<stdin>:line 1: error: malformed JSON at line 1"), "%s",
+                       r.err);
+    cr_assert_not_null(strstr(r.err, "read 2 records from 1 sources: 1 rejected"), "%s", r.err);
+    result_free(&r);
+}
+
+Test(index_cli, errors_that_skip_a_file_give_exit_1)
+{
+    /* A bad byte order mark used to be reported with exit status 0. */
+    free(td_test_write(td_test_dir, "bom.json", "\xef\xbb\x00{}", 6));
+    char command[512];
+    snprintf(command, sizeof(command), "read %s/bom.json", td_test_dir);
+    result_t r = run(command);
+    cr_assert_eq(r.exit_code, 1, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "0 rejected, 0 warnings, 1 files failed"), "%s", r.err);
+    result_free(&r);
+}
+
 Test(index_cli, sample_corpus_reads_cleanly)
 {
     result_t r = run("read --quiet " TD_SAMPLE_DIR);

@@ -173,10 +173,12 @@ void td_test_archive(const char *out, const char *format, const char *filter,
     cr_assert_not_null(a);
     if (strcmp(format, "tar") == 0)
         cr_assert_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-    else if (strcmp(format, "zip") == 0)
+    else if (strcmp(format, "zip") == 0 || strcmp(format, "zip-store") == 0)
         cr_assert_eq(archive_write_set_format_zip(a), ARCHIVE_OK);
     else
         cr_assert_eq(archive_write_set_format_raw(a), ARCHIVE_OK);
+    if (strcmp(format, "zip-store") == 0)
+        cr_assert_eq(archive_write_zip_set_compression_store(a), ARCHIVE_OK);
     if (strcmp(filter, "gzip") == 0)
         cr_assert_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
     else if (strcmp(filter, "xz") == 0)

@@ -87,8 +87,10 @@ typedef struct td_test_member {
     const char *path; /* file whose bytes become the member */
 } td_test_member_t;
 
-/* Writes an archive with libarchive. `format` is "tar", "zip" or "raw" (a
- * single compressed file); `filter` is "none", "gzip", "xz" or "bzip2". */
+/* Writes an archive with libarchive. `format` is "tar", "zip", "zip-store"
+ * (members stored uncompressed, so their bytes can be found and altered) or
+ * "raw" (a single compressed file); `filter` is "none", "gzip", "xz" or
+ * "bzip2". */
 void td_test_archive(const char *out, const char *format, const char *filter,
                      const td_test_member_t *members, size_t count);
 
