@@ -1,0 +1,106 @@
+/* td_schema.h - the index schema: the single source of truth for what a
+ * trialdex index holds. The indexer writes it, the searcher reads it.
+ *
+ * Terms (every term is lower case after its prefix; see td_analyzer.h for
+ * the kinds):
+ *
+ *   Q<NCT ID>               unique ID, "QNCT01234567"; one per trial, so a
+ *                           record is replaced, not duplicated
+ *   <word>, Z<stem>         "search everything": every text field's words
+ *                           and stems, unprefixed; with positions in the
+ *                           fields where phrases are searched (titles,
+ *                           conditions, keywords, interventions, biomarker
+ *                           mentions), without in the long ones
+ *   @<concept>, #<canonical> lexicon concepts and canonical domain tokens
+ *                           from every field, unprefixed
+ *   <F><term>, Z<F><stem>   the same terms once more per field, prefixed
+ *                           with the field's prefix F (below), without
+ *                           positions: words, stems, "@concept", "#canonical"
+ *   XB@<concept>, XB#<canonical>  biomarkers found anywhere in the record:
+ *                           canonical tokens, and concepts of genes and
+ *                           assays
+ *   XF<facet>=<value>       boolean filter terms (wdf 0), values lower case:
+ *                           status=recruiting, phase=phase2, type=
+ *                           interventional, sex=female, age=adult,
+ *                           country=china, state=..., city=..., itype=drug,
+ *                           sponsor=industry, healthy=yes|no, results=yes|no
+ *
+ * Field prefixes (F):
+ *   S   titles: brief, official, acronym
+ *   XC  conditions and condition MeSH terms
+ *   XK  keywords
+ *   XI  interventions: names, other names, descriptions, MeSH terms
+ *   XD  brief summary and detailed description
+ *   XO  outcomes: measures and descriptions
+ *   XN  inclusion criteria (and criteria under general headings)
+ *   XX  exclusion criteria
+ *   XP  lead sponsor and collaborators
+ *   XL  locations: facility, city, state, country
+ *   XA  arm groups
+ *
+ * Value slots (dates are "YYYYMMDD" strings with 00 for missing month or
+ * day, so byte order is date order; numbers use sortable serialisation):
+ */
+#ifndef TD_SCHEMA_H
+#define TD_SCHEMA_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever what the indexer writes changes meaning; an index of
+ * another version is refused and must be rebuilt. */
+#define TD_SCHEMA_VERSION 1
+
+enum td_slot {
+    TD_SLOT_START_DATE = 0,
+    TD_SLOT_PRIMARY_COMPLETION_DATE = 1,
+    TD_SLOT_COMPLETION_DATE = 2,
+    TD_SLOT_FIRST_POSTED_DATE = 3,
+    TD_SLOT_LAST_UPDATE_DATE = 4,
+    TD_SLOT_ENROLLMENT = 5,      /* sortable number */
+    TD_SLOT_MINIMUM_AGE = 6,     /* days, sortable number; absent = no limit */
+    TD_SLOT_MAXIMUM_AGE = 7,     /* days, sortable number; absent = no limit */
+    TD_SLOT_SITES = 8,           /* serialised coordinates of every site */
+    TD_SLOT_RECRUITING_SITES = 9, /* serialised coordinates of recruiting sites */
+    TD_SLOT_CONTENT_HASH = 10,   /* 16 hex digits over the record and the schema */
+    TD_SLOT_STATUS = 11,         /* facet values: the XF value, e.g. "recruiting" */
+    TD_SLOT_PHASES = 12,         /* "phase2|phase3" */
+    TD_SLOT_STUDY_TYPE = 13,
+    TD_SLOT_SEX = 14,
+    TD_SLOT_SPONSOR_CLASS = 15,
+    TD_SLOT_START_YEAR = 16,     /* "2021" */
+    TD_SLOT_COUNT
+};
+
+/* Field prefixes. */
+#define TD_PREFIX_ID "Q"
+#define TD_PREFIX_STEM "Z"
+#define TD_PREFIX_TITLE "S"
+#define TD_PREFIX_CONDITION "XC"
+#define TD_PREFIX_KEYWORD "XK"
+#define TD_PREFIX_INTERVENTION "XI"
+#define TD_PREFIX_DESCRIPTION "XD"
+#define TD_PREFIX_OUTCOME "XO"
+#define TD_PREFIX_INCLUSION "XN"
+#define TD_PREFIX_EXCLUSION "XX"
+#define TD_PREFIX_SPONSOR "XP"
+#define TD_PREFIX_LOCATION "XL"
+#define TD_PREFIX_ARM "XA"
+#define TD_PREFIX_BIOMARKER "XB"
+#define TD_PREFIX_FILTER "XF"
+
+/* Markers that start concept and canonical terms after any prefix. */
+#define TD_MARK_CONCEPT "@"
+#define TD_MARK_CANONICAL "#"
+
+/* Metadata keys. */
+#define TD_META_SCHEMA "trialdex.schema"       /* TD_SCHEMA_VERSION as text */
+#define TD_META_LAST_SYNC "trialdex.last_sync" /* high-water mark of the nightly sync */
+#define TD_META_BUILT "trialdex.built"         /* time of the last full build, ISO 8601 */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

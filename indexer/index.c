@@ -1,0 +1,827 @@
+/* index.c - building and updating trialdex indexes.
+ *
+ * Layout on disk: the index path `db` is a symbolic link to the current
+ * version, a directory `db.data/<time>-<pid>`. A full build writes a new
+ * version (shards built in parallel, then merged by compaction) and swaps
+ * the link with one rename(2): readers see the old index or the new one,
+ * never a half-built one. Updates write the current version in place in
+ * Xapian transactions, whose commits are atomic.
+ *
+ * Writers exclude each other with a POSIX record lock on `db.lock`; the
+ * lock's owner is reported by pid. Readers take no lock.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer_internal.h"
+#include "td_indexer.h"
+#include "td_schema.h"
+
+/* Records written between two commits of an update. */
+#define UPDATE_BATCH 2000
+/* Trials waiting for a build worker. */
+#define QUEUE_CAPACITY 256
+#define MAX_THREADS 16
+
+const char *td_index_default_path(void)
+{
+    const char *env = getenv("TRIALDEX_DB");
+    return env && *env ? env : "trialdex.db";
+}
+
+static td_status_t failf(char **error, td_status_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static td_status_t failf(char **error, td_status_t status, const char *fmt, ...)
+{
+    if (error && !*error) {
+        char message[1024];
+        va_list args;
+        va_start(args, fmt);
+        vsnprintf(message, sizeof(message), fmt, args);
+        va_end(args);
+        *error = strdup(message);
+    }
+    return status;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* ---- the writer lock ---- */
+
+typedef struct writer_lock {
+    int fd;
+} writer_lock_t;
+
+static td_status_t lock_index(const char *db, writer_lock_t *lock, char **error)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s.lock", db);
+    lock->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock->fd < 0)
+        return failf(error, TD_ERR_IO, "cannot open lock file '%s': %s", path, strerror(errno));
+    struct flock request = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(lock->fd, F_SETLK, &request) == 0)
+        return TD_OK;
+    struct flock holder = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    long pid = fcntl(lock->fd, F_GETLK, &holder) == 0 ? (long) holder.l_pid : -1;
+    close(lock->fd);
+    lock->fd = -1;
+    return failf(error, TD_ERR_LOCKED, "index '%s' locked by pid %ld", db, pid);
+}
+
+static void unlock_index(writer_lock_t *lock)
+{
+    if (lock->fd >= 0)
+        close(lock->fd); /* closing releases the record lock */
+    lock->fd = -1;
+}
+
+/* ---- reporting ---- */
+
+/* Counts what the reader reports on the way to the caller. */
+typedef struct report {
+    const td_index_options_t *options;
+    size_t errors;
+    double start;         /* when the job started */
+    double last_progress; /* when progress was last reported */
+} report_t;
+
+static void forward_diagnostic(const td_diagnostic_t *diagnostic, void *user)
+{
+    report_t *report = user;
+    if (diagnostic->level == TD_DIAG_ERROR)
+        report->errors++;
+    if (report->options->on_diag)
+        report->options->on_diag(diagnostic, report->options->user);
+}
+
+/* Reports progress at most four times a second, and always when forced. */
+static void progress(report_t *report, const td_reader_t *reader, bool force)
+{
+    const td_index_options_t *options = report->options;
+    if (!options->on_progress)
+        return;
+    double now = now_seconds();
+    if (!force && now - report->last_progress < 0.25)
+        return;
+    report->last_progress = now;
+    td_reader_stats_t stats = td_reader_stats(reader);
+    td_index_progress_t p = {stats.records + stats.rejected, now - report->start, stats.bytes};
+    options->on_progress(&p, options->user);
+}
+
+/* ---- paths and versions ---- */
+
+/* The directory `db` links to now, or "" when there is no index yet.
+ * Fails with TD_ERR_INVALID when `db` exists but is not a link. */
+static td_status_t current_version(const char *db, char *out, size_t size, char **error)
+{
+    struct stat st;
+    out[0] = '\0';
+    if (lstat(db, &st) != 0)
+        return errno == ENOENT ? TD_OK
+                               : failf(error, TD_ERR_IO, "cannot read '%s': %s", db,
+                                       strerror(errno));
+    if (!S_ISLNK(st.st_mode))
+        return failf(error, TD_ERR_INVALID,
+                     "'%s' is not an index trialdex manages (not a link to a version); "
+                     "choose another path or remove it",
+                     db);
+    ssize_t n = readlink(db, out, size - 1);
+    if (n < 0)
+        return failf(error, TD_ERR_IO, "cannot read link '%s': %s", db, strerror(errno));
+    out[n] = '\0';
+    return TD_OK;
+}
+
+/* The directory holding versions of `db`, and its parent-relative form. */
+static void data_dir(const char *db, char *out, size_t size)
+{
+    snprintf(out, size, "%s.data", db);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove(path);
+}
+
+/* Removes a version or shard directory; a failure only leaves litter. */
+static void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Points `db` at `version` (a path relative to db's directory) atomically. */
+static td_status_t swap_link(const char *db, const char *version, char **error)
+{
+    char temporary[4096];
+    snprintf(temporary, sizeof(temporary), "%s.link-%ld", db, (long) getpid());
+    unlink(temporary);
+    if (symlink(version, temporary) != 0)
+        return failf(error, TD_ERR_IO, "cannot create link '%s': %s", temporary, strerror(errno));
+    if (rename(temporary, db) != 0) {
+        unlink(temporary);
+        return failf(error, TD_ERR_IO, "cannot replace '%s': %s", db, strerror(errno));
+    }
+    return TD_OK;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static td_status_t write_metadata(td_xdb_t *db, char **error)
+{
+    char value[64];
+    snprintf(value, sizeof(value), "%d", TD_SCHEMA_VERSION);
+    td_status_t status = td_xdb_set_metadata(db, TD_META_SCHEMA, value, strlen(value));
+    if (status != TD_OK)
+        return failf(error, status, "%s", td_xdb_last_error(db));
+    return TD_OK;
+}
+
+/* Refuses an index written under another schema. */
+static td_status_t check_schema(td_xdb_t *db, const char *path, char **error)
+{
+    char *value = NULL;
+    size_t len = 0;
+    td_status_t status = td_xdb_get_metadata(db, TD_META_SCHEMA, &value, &len);
+    int version = status == TD_OK ? atoi(value) : 0;
+    free(value);
+    if (status != TD_OK && status != TD_ERR_NOT_FOUND)
+        return failf(error, status, "%s", td_xdb_last_error(db));
+    if (version != TD_SCHEMA_VERSION)
+        return failf(error, TD_ERR_CORRUPT,
+                     "index '%s' has schema %d; this trialdex writes schema %d: rebuild it with "
+                     "trialdex-index build",
+                     path, version, TD_SCHEMA_VERSION);
+    return TD_OK;
+}
+
+/* ---- build: shards written in parallel ---- */
+
+typedef struct shard {
+    pthread_t thread;
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    td_trial_t *queue[QUEUE_CAPACITY];
+    size_t head, count;
+    bool closed;
+
+    const td_analyzer_t *analyzer;
+    td_xdb_t *db;
+    char path[8300];
+    size_t written;
+    td_status_t status;
+    char error[512];
+} shard_t;
+
+static td_trial_t *shard_pop(shard_t *s)
+{
+    pthread_mutex_lock(&s->mutex);
+    while (!s->count && !s->closed)
+        pthread_cond_wait(&s->changed, &s->mutex);
+    td_trial_t *trial = NULL;
+    if (s->count) {
+        trial = s->queue[s->head];
+        s->head = (s->head + 1) % QUEUE_CAPACITY;
+        s->count--;
+        pthread_cond_broadcast(&s->changed);
+    }
+    pthread_mutex_unlock(&s->mutex);
+    return trial;
+}
+
+static void shard_push(shard_t *s, td_trial_t *trial)
+{
+    pthread_mutex_lock(&s->mutex);
+    while (s->count == QUEUE_CAPACITY)
+        pthread_cond_wait(&s->changed, &s->mutex);
+    s->queue[(s->head + s->count) % QUEUE_CAPACITY] = trial;
+    s->count++;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mutex);
+}
+
+static void shard_close(shard_t *s)
+{
+    pthread_mutex_lock(&s->mutex);
+    s->closed = true;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mutex);
+}
+
+/* Writes one trial's document; shared by build workers and updates. */
+static td_status_t write_document(td_xdb_t *db, td_doc_builder_t *builder, const td_trial_t *trial,
+                                  char *error, size_t error_size)
+{
+    td_xdoc_t *doc;
+    td_status_t status = td_doc_build(builder, trial, &doc);
+    if (status != TD_OK) {
+        snprintf(error, error_size, "%s: %s", trial->nct_id, td_doc_builder_error(builder));
+        return status;
+    }
+    char id[TD_NCT_ID_LEN + 2];
+    snprintf(id, sizeof(id), TD_PREFIX_ID "%s", trial->nct_id);
+    status = td_xdb_replace_document(db, id, doc, NULL);
+    if (status != TD_OK)
+        snprintf(error, error_size, "%s", td_xdb_last_error(db));
+    for (size_t i = 0; i < td_doc_builder_spelling_count(builder) && status == TD_OK; i++)
+        status = td_xdb_add_spelling(db, td_doc_builder_spelling_word(builder, i), 1);
+    td_xdoc_free(doc);
+    return status;
+}
+
+static void *shard_main(void *arg)
+{
+    shard_t *s = arg;
+    td_doc_builder_t *builder = NULL;
+    s->status = td_doc_builder_new(s->analyzer, &builder);
+    td_trial_t *trial;
+    while ((trial = shard_pop(s))) {
+        if (s->status == TD_OK) {
+            s->status = write_document(s->db, builder, trial, s->error, sizeof(s->error));
+            s->written += s->status == TD_OK;
+        }
+        td_trial_free(trial);
+    }
+    if (s->status == TD_OK && td_xdb_commit(s->db) != TD_OK) {
+        s->status = TD_ERR_IO;
+        snprintf(s->error, sizeof(s->error), "%s", td_xdb_last_error(s->db));
+    }
+    td_doc_builder_free(builder);
+    return NULL;
+}
+
+/* The shard a trial goes to: by NCT ID, so a trial read twice lands in the
+ * same shard and the second copy replaces the first. */
+static size_t shard_of(const td_trial_t *trial, size_t shards)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = trial->nct_id; *p; p++)
+        h = (h ^ (unsigned char) *p) * 1099511628211ull;
+    return (size_t) (h % shards);
+}
+
+static unsigned thread_count(const td_index_options_t *options)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = options->threads ? options->threads : (unsigned) (cores > 0 ? cores : 1);
+    return n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+static td_status_t open_reader(const char *const *sources, size_t count,
+                               const td_index_options_t *options, report_t *report,
+                               td_reader_t **reader, char **error)
+{
+    report->options = options;
+    report->errors = 0;
+    report->start = report->last_progress = now_seconds();
+    td_status_t status =
+        td_reader_open(sources, count, options->format, forward_diagnostic, report, reader);
+    return status == TD_OK ? TD_OK : failf(error, status, "cannot start reading: out of memory");
+}
+
+static void finish_stats(td_index_stats_t *stats, const td_reader_t *reader, double start)
+{
+    td_reader_stats_t r = td_reader_stats(reader);
+    stats->read = r.records;
+    stats->rejected = r.rejected;
+    stats->failed_sources = r.failed_sources;
+    stats->bytes = r.bytes;
+    stats->seconds = now_seconds() - start;
+}
+
+/* A new version directory for `db`: its path, and the link target
+ * relative to db's directory (so the pair can move). */
+typedef struct version {
+    char old[4096];  /* the link's current target, "" for none */
+    char path[8192];
+    char target[8192];
+} version_t;
+
+static td_status_t new_version(const char *db, version_t *v, char **error)
+{
+    char versions[4096];
+    td_status_t status = current_version(db, v->old, sizeof(v->old), error);
+    if (status != TD_OK)
+        return status;
+    data_dir(db, versions, sizeof(versions));
+    if (mkdir(versions, 0755) != 0 && errno != EEXIST)
+        return failf(error, TD_ERR_IO, "cannot create '%s': %s", versions, strerror(errno));
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &utc);
+    snprintf(v->path, sizeof(v->path), "%s/%s-%ld", versions, stamp, (long) getpid());
+    snprintf(v->target, sizeof(v->target), "%s/%s-%ld", base_name(versions), stamp,
+             (long) getpid());
+    return TD_OK;
+}
+
+/* The path of a link target relative to db's directory. */
+static void resolve_target(const char *db, const char *target, char *out, size_t size)
+{
+    const char *slash = strrchr(db, '/');
+    if (target[0] == '/' || !slash)
+        snprintf(out, size, "%s", target);
+    else
+        snprintf(out, size, "%.*s/%s", (int) (slash - db), db, target);
+}
+
+/* Swaps the new version in, or removes it after a failure. */
+static td_status_t finish_version(const char *db, const version_t *v, td_status_t status,
+                                  char **error)
+{
+    if (status == TD_OK)
+        status = swap_link(db, v->target, error);
+    if (status != TD_OK) {
+        remove_tree(v->path);
+        return status;
+    }
+    if (v->old[0]) {
+        char old_path[8192];
+        resolve_target(db, v->old, old_path, sizeof(old_path));
+        remove_tree(old_path);
+    }
+    return TD_OK;
+}
+
+td_status_t td_index_version_path(const char *db, char **path, char **error)
+{
+    *error = NULL;
+    char target[4096], resolved[8192];
+    td_status_t status = current_version(db, target, sizeof(target), error);
+    if (status != TD_OK)
+        return status;
+    if (!target[0])
+        return failf(error, TD_ERR_NOT_FOUND, "no index at '%s'", db);
+    resolve_target(db, target, resolved, sizeof(resolved));
+    *path = strdup(resolved);
+    return *path ? TD_OK : failf(error, TD_ERR_NO_MEMORY, "out of memory");
+}
+
+static td_status_t build_locked(const char *const *sources, size_t count,
+                                const td_index_options_t *options, td_index_stats_t *stats,
+                                char **error)
+{
+    double start = now_seconds();
+    version_t v;
+    td_status_t status = new_version(options->db, &v, error);
+    if (status != TD_OK)
+        return status;
+    const char *version = v.path;
+
+    td_analyzer_t *analyzer = NULL;
+    char *analyzer_error = NULL;
+    status = td_analyzer_new(NULL, &analyzer, &analyzer_error);
+    if (status != TD_OK) {
+        failf(error, status, "cannot start the analyzer: %s", analyzer_error);
+        free(analyzer_error);
+        return status;
+    }
+
+    unsigned n = thread_count(options);
+    shard_t *shards = calloc(n, sizeof(*shards));
+    if (!shards) {
+        td_analyzer_free(analyzer);
+        return failf(error, TD_ERR_NO_MEMORY, "out of memory");
+    }
+    unsigned started = 0;
+    for (unsigned i = 0; i < n && status == TD_OK; i++) {
+        shard_t *s = &shards[i];
+        snprintf(s->path, sizeof(s->path), "%s.shard%u", version, i);
+        s->analyzer = analyzer;
+        pthread_mutex_init(&s->mutex, NULL);
+        pthread_cond_init(&s->changed, NULL);
+        char *open_error = NULL;
+        status = td_xdb_open(s->path, TD_XDB_CREATE, &s->db, &open_error);
+        if (status != TD_OK) {
+            failf(error, status, "%s", open_error ? open_error : "cannot create a shard");
+            free(open_error);
+            pthread_mutex_destroy(&s->mutex);
+            pthread_cond_destroy(&s->changed);
+            break;
+        }
+        if (pthread_create(&s->thread, NULL, shard_main, s) != 0) {
+            status = failf(error, TD_ERR_INTERNAL, "cannot start a worker thread");
+            td_xdb_close(s->db);
+            pthread_mutex_destroy(&s->mutex);
+            pthread_cond_destroy(&s->changed);
+            break;
+        }
+        started++;
+    }
+
+    report_t report;
+    td_reader_t *reader = NULL;
+    if (status == TD_OK)
+        status = open_reader(sources, count, options, &report, &reader, error);
+    td_trial_t *trial;
+    while (status == TD_OK && (status = td_reader_next(reader, &trial)) == TD_OK) {
+        shard_push(&shards[shard_of(trial, started)], trial);
+        progress(&report, reader, false);
+        if (options->strict && report.errors)
+            status = failf(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
+    }
+    if (status == TD_DONE)
+        status = TD_OK;
+    else if (status == TD_ERR_NO_MEMORY)
+        failf(error, status, "out of memory while reading");
+
+    for (unsigned i = 0; i < started; i++)
+        shard_close(&shards[i]);
+    const char *shard_paths[MAX_THREADS];
+    for (unsigned i = 0; i < started; i++) {
+        shard_t *s = &shards[i];
+        pthread_join(s->thread, NULL);
+        if (status == TD_OK && s->status != TD_OK)
+            status = failf(error, s->status, "shard %u: %s", i, s->error);
+        stats->added += s->written;
+        td_xdb_close(s->db);
+        pthread_mutex_destroy(&s->mutex);
+        pthread_cond_destroy(&s->changed);
+        shard_paths[i] = s->path;
+    }
+    if (reader) {
+        progress(&report, reader, true);
+        finish_stats(stats, reader, start);
+        td_reader_close(reader);
+    }
+
+    /* Merge the shards into the new version, then stamp it. */
+    if (status == TD_OK) {
+        char *compact_error = NULL;
+        status = td_xdb_compact_shards(shard_paths, started, version, &compact_error);
+        if (status != TD_OK)
+            failf(error, status, "cannot merge shards: %s", compact_error ? compact_error : "");
+        free(compact_error);
+    }
+    td_xdb_t *db = NULL;
+    if (status == TD_OK) {
+        char *open_error = NULL;
+        status = td_xdb_open(version, TD_XDB_OPEN, &db, &open_error);
+        if (status != TD_OK)
+            failf(error, status, "%s", open_error ? open_error : "");
+        free(open_error);
+    }
+    if (status == TD_OK)
+        status = write_metadata(db, error);
+    if (status == TD_OK && td_xdb_commit(db) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    td_xdb_close(db);
+
+    for (unsigned i = 0; i < started; i++)
+        remove_tree(shards[i].path);
+    free(shards);
+    td_analyzer_free(analyzer);
+
+    return finish_version(options->db, &v, status, error);
+}
+
+td_status_t td_index_build(const char *const *sources, size_t count,
+                           const td_index_options_t *options, td_index_stats_t *stats,
+                           char **error)
+{
+    *error = NULL;
+    memset(stats, 0, sizeof(*stats));
+    writer_lock_t lock;
+    td_status_t status = lock_index(options->db, &lock, error);
+    if (status != TD_OK)
+        return status;
+    status = build_locked(sources, count, options, stats, error);
+    unlock_index(&lock);
+    return status;
+}
+
+/* ---- update and delete: one writer, in transactions ---- */
+
+static td_status_t open_current(const td_index_options_t *options, td_xdb_t **db, char **error)
+{
+    char *open_error = NULL;
+    td_status_t status = td_xdb_open(options->db, TD_XDB_OPEN, db, &open_error);
+    if (status != TD_OK) {
+        failf(error, status, "%s", open_error ? open_error : "cannot open the index");
+        free(open_error);
+        return status;
+    }
+    status = check_schema(*db, options->db, error);
+    if (status != TD_OK) {
+        td_xdb_close(*db);
+        *db = NULL;
+    }
+    return status;
+}
+
+/* The stored content hash of the trial with unique term `id`; "" if none. */
+static td_status_t stored_hash(td_xdb_t *db, const char *id, char out[17], bool *exists)
+{
+    td_xdocid_t docid;
+    out[0] = '\0';
+    td_status_t status = td_xdb_find_unique(db, id, &docid);
+    *exists = status == TD_OK;
+    if (status == TD_ERR_NOT_FOUND)
+        return TD_OK;
+    td_xdoc_t *doc = NULL;
+    if (status == TD_OK)
+        status = td_xdb_get_document(db, docid, &doc);
+    char *value = NULL;
+    size_t len = 0;
+    if (status == TD_OK) {
+        status = td_xdoc_get_value(doc, TD_SLOT_CONTENT_HASH, &value, &len);
+        if (status == TD_OK && len == 16)
+            memcpy(out, value, 17);
+        if (status == TD_ERR_NOT_FOUND)
+            status = TD_OK;
+    }
+    free(value);
+    td_xdoc_free(doc);
+    return status;
+}
+
+static td_status_t commit_batch(td_xdb_t *db, bool begin_again, char **error)
+{
+    if (td_xdb_commit_transaction(db) != TD_OK ||
+        (begin_again && td_xdb_begin_transaction(db, true) != TD_OK))
+        return failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    return TD_OK;
+}
+
+/* Deletes every trial whose ID is not in `seen`. */
+static td_status_t delete_missing(td_xdb_t *db, const td_strmap_t *seen, td_index_stats_t *stats,
+                                  char **error)
+{
+    td_xlist_t *ids = NULL;
+    td_status_t status = td_xdb_terms_with_prefix(db, TD_PREFIX_ID, &ids);
+    if (status != TD_OK)
+        return failf(error, status, "%s", td_xdb_last_error(db));
+    for (size_t i = 0; i < td_xlist_count(ids) && status == TD_OK; i++) {
+        size_t len;
+        const char *term = td_xlist_string(ids, i, &len);
+        uint32_t ignored;
+        if (td_strmap_get(seen, term, len, &ignored))
+            continue;
+        status = td_xdb_delete_document(db, term);
+        if (status != TD_OK)
+            failf(error, status, "%s", td_xdb_last_error(db));
+        stats->deleted++;
+    }
+    td_xlist_free(ids);
+    return status;
+}
+
+static td_status_t update_locked(const char *const *sources, size_t count,
+                                 const td_index_options_t *options, td_index_stats_t *stats,
+                                 char **error)
+{
+    double start = now_seconds();
+    td_xdb_t *db = NULL;
+    td_status_t status = open_current(options, &db, error);
+    if (status != TD_OK)
+        return status;
+    td_analyzer_t *analyzer = NULL;
+    td_doc_builder_t *builder = NULL;
+    char *analyzer_error = NULL;
+    status = td_analyzer_new(NULL, &analyzer, &analyzer_error);
+    if (status == TD_OK)
+        status = td_doc_builder_new(analyzer, &builder);
+    if (status != TD_OK)
+        failf(error, status, "cannot start the analyzer: %s",
+              analyzer_error ? analyzer_error : td_status_str(status));
+    free(analyzer_error);
+
+    td_strmap_t seen;
+    td_strmap_init(&seen);
+    report_t report;
+    td_reader_t *reader = NULL;
+    if (status == TD_OK)
+        status = open_reader(sources, count, options, &report, &reader, error);
+    if (status == TD_OK && td_xdb_begin_transaction(db, true) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+
+    size_t pending = 0;
+    td_trial_t *trial;
+    while (status == TD_OK && (status = td_reader_next(reader, &trial)) == TD_OK) {
+        char id[TD_NCT_ID_LEN + 2], stored[17], hash[17];
+        bool exists;
+        snprintf(id, sizeof(id), TD_PREFIX_ID "%s", trial->nct_id);
+        if (td_strmap_put(&seen, id, strlen(id), 1) != TD_OK)
+            status = failf(error, TD_ERR_NO_MEMORY, "out of memory");
+        if (status == TD_OK && (status = stored_hash(db, id, stored, &exists)) != TD_OK)
+            failf(error, status, "%s", td_xdb_last_error(db));
+        if (status == TD_OK && (status = td_doc_content_hash(trial, hash)) != TD_OK)
+            failf(error, status, "out of memory");
+        if (status == TD_OK && exists && strcmp(stored, hash) == 0) {
+            stats->unchanged++;
+        } else if (status == TD_OK) {
+            char message[512];
+            status = write_document(db, builder, trial, message, sizeof(message));
+            if (status != TD_OK)
+                failf(error, status, "%s", message);
+            else if (exists)
+                stats->updated++;
+            else
+                stats->added++;
+            if (status == TD_OK && ++pending == UPDATE_BATCH) {
+                status = commit_batch(db, true, error);
+                pending = 0;
+            }
+        }
+        td_trial_free(trial);
+        progress(&report, reader, false);
+        if (status == TD_OK && options->strict && report.errors)
+            status = failf(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
+    }
+    if (status == TD_DONE)
+        status = TD_OK;
+    /* A snapshot that failed to read fully must not delete what it missed. */
+    if (status == TD_OK && options->delete_missing) {
+        td_reader_stats_t r = td_reader_stats(reader);
+        if (r.failed_sources)
+            status = failf(error, TD_ERR_BAD_INPUT,
+                           "not deleting missing trials: %zu input file(s) could not be read "
+                           "completely",
+                           r.failed_sources);
+        else
+            status = delete_missing(db, &seen, stats, error);
+    }
+    if (status == TD_OK)
+        status = commit_batch(db, false, error);
+    else if (db)
+        td_xdb_cancel_transaction(db);
+    if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    if (reader) {
+        progress(&report, reader, true);
+        finish_stats(stats, reader, start);
+        td_reader_close(reader);
+    }
+    td_strmap_free(&seen);
+    td_doc_builder_free(builder);
+    td_analyzer_free(analyzer);
+    td_xdb_close(db);
+    return status;
+}
+
+td_status_t td_index_update(const char *const *sources, size_t count,
+                            const td_index_options_t *options, td_index_stats_t *stats,
+                            char **error)
+{
+    *error = NULL;
+    memset(stats, 0, sizeof(*stats));
+    writer_lock_t lock;
+    td_status_t status = lock_index(options->db, &lock, error);
+    if (status != TD_OK)
+        return status;
+    struct stat st;
+    if (lstat(options->db, &st) != 0 && errno == ENOENT)
+        status = build_locked(sources, count, options, stats, error);
+    else
+        status = update_locked(sources, count, options, stats, error);
+    unlock_index(&lock);
+    return status;
+}
+
+td_status_t td_index_delete(const char *const *ids, size_t count,
+                            const td_index_options_t *options, td_index_stats_t *stats,
+                            char **error)
+{
+    *error = NULL;
+    memset(stats, 0, sizeof(*stats));
+    double start = now_seconds();
+    writer_lock_t lock;
+    td_status_t status = lock_index(options->db, &lock, error);
+    if (status != TD_OK)
+        return status;
+    td_xdb_t *db = NULL;
+    status = open_current(options, &db, error);
+    if (status == TD_OK && td_xdb_begin_transaction(db, true) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    for (size_t i = 0; i < count && status == TD_OK; i++) {
+        char nct[TD_NCT_ID_LEN + 1], id[TD_NCT_ID_LEN + 2];
+        td_xdocid_t docid;
+        td_diagnostic_t diagnostic = {.level = TD_DIAG_WARNING, .source = "", .position = "",
+                                      .nct_id = ids[i]};
+        if (!td_nct_id_parse(ids[i], strlen(ids[i]), nct)) {
+            diagnostic.level = TD_DIAG_ERROR;
+            diagnostic.message = "not an NCT ID";
+        } else {
+            snprintf(id, sizeof(id), TD_PREFIX_ID "%s", nct);
+            if (td_xdb_find_unique(db, id, &docid) != TD_OK) {
+                diagnostic.message = "not in the index";
+            } else if ((status = td_xdb_delete_document(db, id)) != TD_OK) {
+                failf(error, status, "%s", td_xdb_last_error(db));
+                break;
+            } else {
+                stats->deleted++;
+                continue;
+            }
+        }
+        stats->rejected += diagnostic.level == TD_DIAG_ERROR;
+        if (options->on_diag)
+            options->on_diag(&diagnostic, options->user);
+    }
+    if (status == TD_OK)
+        status = commit_batch(db, false, error);
+    else if (db)
+        td_xdb_cancel_transaction(db);
+    if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    td_xdb_close(db);
+    unlock_index(&lock);
+    stats->seconds = now_seconds() - start;
+    return status;
+}
+
+td_status_t td_index_compact(const td_index_options_t *options, td_index_stats_t *stats,
+                             char **error)
+{
+    *error = NULL;
+    memset(stats, 0, sizeof(*stats));
+    double start = now_seconds();
+    writer_lock_t lock;
+    td_status_t status = lock_index(options->db, &lock, error);
+    if (status != TD_OK)
+        return status;
+    version_t v = {.old = ""};
+    td_xdb_t *db = NULL;
+    status = new_version(options->db, &v, error);
+    if (status == TD_OK && !v.old[0])
+        status = failf(error, TD_ERR_NOT_FOUND, "no index at '%s'", options->db);
+    if (status == TD_OK)
+        status = open_current(options, &db, error);
+    if (status == TD_OK && td_xdb_compact(db, v.path, true) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
+        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    td_xdb_close(db);
+    if (v.old[0])
+        status = finish_version(options->db, &v, status, error);
+    unlock_index(&lock);
+    stats->seconds = now_seconds() - start;
+    return status;
+}

@@ -1,0 +1,328 @@
+/* Building, updating and deleting: the index holds exactly what a fresh
+ * build of the same final data would hold. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "td_indexer.h"
+#include "td_schema.h"
+#include "td_test.h"
+
+TestSuite(index, .init = td_test_dir_setup, .fini = td_test_dir_teardown, .timeout = 300);
+
+static char *db_path(const char *name)
+{
+    char *path = malloc(strlen(td_test_dir) + strlen(name) + 2);
+    sprintf(path, "%s/%s", td_test_dir, name);
+    return path;
+}
+
+static td_index_options_t options_for(const char *db)
+{
+    return (td_index_options_t){.db = db, .format = TD_FORMAT_AUTO, .threads = 2};
+}
+
+static td_index_stats_t build(const char *db, const char *source)
+{
+    td_index_options_t options = options_for(db);
+    td_index_stats_t stats;
+    char *error = NULL;
+    cr_assert_eq(td_index_build(&source, 1, &options, &stats, &error), TD_OK, "%s",
+                 error ? error : "");
+    return stats;
+}
+
+static td_index_stats_t update(const char *db, const char *source, bool delete_missing)
+{
+    td_index_options_t options = options_for(db);
+    options.delete_missing = delete_missing;
+    td_index_stats_t stats;
+    char *error = NULL;
+    cr_assert_eq(td_index_update(&source, 1, &options, &stats, &error), TD_OK, "%s",
+                 error ? error : "");
+    return stats;
+}
+
+/* Every trial of an index as "NCT… hash" lines, sorted: what must agree
+ * between two indexes of the same data. */
+static char *content(const char *db_name)
+{
+    td_xdb_t *db;
+    char *error = NULL;
+    cr_assert_eq(td_xdb_open(db_name, TD_XDB_READ, &db, &error), TD_OK, "%s", error);
+    td_xlist_t *ids;
+    cr_assert_eq(td_xdb_terms_with_prefix(db, TD_PREFIX_ID, &ids), TD_OK);
+    size_t n = td_xlist_count(ids);
+    char *out = calloc(n * 40 + 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = td_xlist_string(ids, i, NULL);
+        td_xdocid_t docid;
+        cr_assert_eq(td_xdb_find_unique(db, id, &docid), TD_OK);
+        td_xdoc_t *doc;
+        cr_assert_eq(td_xdb_get_document(db, docid, &doc), TD_OK);
+        char *hash;
+        size_t len;
+        cr_assert_eq(td_xdoc_get_value(doc, TD_SLOT_CONTENT_HASH, &hash, &len), TD_OK);
+        sprintf(out + strlen(out), "%s %.*s\n", id + 1, (int) len, hash);
+        free(hash);
+        td_xdoc_free(doc);
+    }
+    td_xlist_free(ids);
+    td_xdb_close(db);
+    return out;
+}
+
+static uint32_t term_frequency(const char *db_name, const char *term)
+{
+    td_xdb_t *db;
+    char *error = NULL;
+    cr_assert_eq(td_xdb_open(db_name, TD_XDB_READ, &db, &error), TD_OK, "%s", error);
+    uint32_t frequency = 0;
+    cr_assert_eq(td_xdb_termfreq(db, term, &frequency), TD_OK);
+    td_xdb_close(db);
+    return frequency;
+}
+
+/* Copies the sample corpus into dir/name, with `edit` applied to one file
+ * (NCT99000017) and the file NCT99000041 left out when `drop` is set. */
+static char *sample_copy(const char *name, const char *old_text, const char *new_text, bool drop)
+{
+    char *dir = db_path(name);
+    mkdir(dir, 0755);
+    for (int i = 1; i <= 41; i++) {
+        if (drop && i == 41)
+            continue;
+        char source[600], target[64];
+        snprintf(source, sizeof(source), TD_SAMPLE_DIR "/NCT990000%02d.json", i);
+        snprintf(target, sizeof(target), "%s/NCT990000%02d.json", name, i);
+        size_t len;
+        char *text = td_test_slurp(source, &len);
+        if (i == 17 && old_text) {
+            char *at = strstr(text, old_text);
+            cr_assert_not_null(at, "sample text to edit not found: %s", old_text);
+            size_t edited_len = len - strlen(old_text) + strlen(new_text);
+            char *edited = malloc(edited_len + 1);
+            size_t head = (size_t) (at - text);
+            memcpy(edited, text, head);
+            strcpy(edited + head, new_text);
+            strcat(edited, at + strlen(old_text));
+            free(text);
+            text = edited;
+            len = edited_len;
+        }
+        free(td_test_write(td_test_dir, target, text, len));
+        free(text);
+    }
+    return dir;
+}
+
+Test(index, build_indexes_the_sample_corpus)
+{
+    char *db = db_path("sample.db");
+    td_index_stats_t stats = build(db, TD_SAMPLE_DIR);
+    cr_assert_eq(stats.read, 41);
+    cr_assert_eq(stats.documents, 41);
+    cr_assert_eq(stats.rejected, 0);
+    /* A few terms every part of the schema should have produced. */
+    cr_assert_eq(term_frequency(db, "QNCT99000017"), 1);
+    cr_assert_geq(term_frequency(db, "@trastuzumab_deruxtecan"), 3);
+    cr_assert_geq(term_frequency(db, "XI@trastuzumab_deruxtecan"), 2);
+    cr_assert_geq(term_frequency(db, "XB#her2_low"), 1);
+    cr_assert_geq(term_frequency(db, "@cdk4_6_inhibitor"), 5);
+    cr_assert_geq(term_frequency(db, "XFstatus=recruiting"), 5);
+    cr_assert_geq(term_frequency(db, "XFcountry=china"), 2);
+    cr_assert_geq(term_frequency(db, "Zmetastat"), 10);
+    cr_assert_geq(term_frequency(db, "ZSmetastat"), 5);
+    free(db);
+}
+
+Test(index, rebuild_swaps_versions_and_removes_the_old_one)
+{
+    char *db = db_path("swap.db");
+    build(db, TD_SAMPLE_DIR);
+    char first[4096] = "", second[4096] = "";
+    cr_assert_gt(readlink(db, first, sizeof(first) - 1), 0);
+    sleep(1); /* versions are named by the second */
+    build(db, TD_SAMPLE_DIR);
+    cr_assert_gt(readlink(db, second, sizeof(second) - 1), 0);
+    cr_assert_str_neq(first, second);
+    char old_path[8192];
+    snprintf(old_path, sizeof(old_path), "%s/%s", td_test_dir, first);
+    struct stat st;
+    cr_assert_neq(stat(old_path, &st), 0, "the old version %s is removed", old_path);
+    free(db);
+}
+
+Test(index, unchanged_update_skips_every_trial)
+{
+    char *db = db_path("same.db");
+    build(db, TD_SAMPLE_DIR);
+    td_index_stats_t stats = update(db, TD_SAMPLE_DIR, false);
+    cr_assert_eq(stats.unchanged, 41);
+    cr_assert_eq(stats.added + stats.updated + stats.deleted, 0);
+    cr_assert_eq(stats.documents, 41);
+    free(db);
+}
+
+Test(index, update_and_delete_end_where_a_fresh_build_starts)
+{
+    /* The final data: NCT99000017 retitled, NCT99000041 gone. */
+    char *final_dir = sample_copy("final", "HER2-Low", "HER2-Low (retitled)", true);
+    char *fresh = db_path("fresh.db");
+    build(fresh, final_dir);
+
+    char *db = db_path("updated.db");
+    build(db, TD_SAMPLE_DIR);
+    td_index_stats_t stats = update(db, final_dir, true);
+    cr_assert_eq(stats.updated, 1);
+    cr_assert_eq(stats.unchanged, 39);
+    cr_assert_eq(stats.deleted, 1);
+    cr_assert_eq(stats.documents, 40);
+
+    char *expected = content(fresh), *got = content(db);
+    cr_assert_str_eq(got, expected);
+    cr_assert_eq(term_frequency(db, "Sretitled"), 1, "the new title is searchable");
+    cr_assert_eq(term_frequency(db, "QNCT99000041"), 0);
+    free(expected);
+    free(got);
+    free(final_dir);
+    free(fresh);
+    free(db);
+}
+
+Test(index, update_of_a_missing_index_builds_it)
+{
+    char *db = db_path("new.db");
+    td_index_stats_t stats = update(db, TD_SAMPLE_DIR, false);
+    cr_assert_eq(stats.documents, 41);
+    free(db);
+}
+
+Test(index, delete_by_id_reports_unknown_ids)
+{
+    char *db = db_path("delete.db");
+    build(db, TD_SAMPLE_DIR);
+    td_test_run_t run = {0};
+    td_index_options_t options = options_for(db);
+    options.on_diag = td_test_collect_diag;
+    options.user = &run;
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *ids[] = {"NCT99000001", "nct99000002", "NCT00000000", "bogus"};
+    cr_assert_eq(td_index_delete(ids, 4, &options, &stats, &error), TD_OK, "%s", error);
+    cr_assert_eq(stats.deleted, 2);
+    cr_assert_eq(stats.documents, 39);
+    cr_assert_not_null(td_test_find_diag(&run, "not in the index"));
+    cr_assert_not_null(td_test_find_diag(&run, "not an NCT ID"));
+    td_test_run_free(&run);
+    free(db);
+}
+
+Test(index, bad_records_are_reported_and_the_rest_lands)
+{
+    char *db = db_path("bad.db");
+    td_test_run_t run = {0};
+    td_index_options_t options = options_for(db);
+    options.on_diag = td_test_collect_diag;
+    options.user = &run;
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *source = TD_FIXTURES_DIR "/framing/bad_lines.jsonl";
+    cr_assert_eq(td_index_build(&source, 1, &options, &stats, &error), TD_OK, "%s", error);
+    cr_assert_eq(stats.documents, 3);
+    cr_assert_eq(stats.rejected, 4);
+    cr_assert_not_null(td_test_find_diag(&run, "malformed NCT ID"));
+
+    /* --strict stops at the first bad record and leaves no index. */
+    char *strict_db = db_path("strict.db");
+    options.db = strict_db;
+    options.strict = true;
+    cr_assert_eq(td_index_build(&source, 1, &options, &stats, &error), TD_ERR_BAD_INPUT);
+    cr_assert_not_null(strstr(error, "--strict"));
+    struct stat st;
+    cr_assert_neq(lstat(strict_db, &st), 0, "no index appears");
+    free(error);
+    td_test_run_free(&run);
+    free(strict_db);
+    free(db);
+}
+
+Test(index, second_writer_is_told_who_holds_the_lock)
+{
+    char *db = db_path("locked.db");
+    build(db, TD_SAMPLE_DIR);
+    int ready[2];
+    cr_assert_eq(pipe(ready), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        /* Hold the writer lock the way a running job does. */
+        char path[4096];
+        snprintf(path, sizeof(path), "%s.lock", db);
+        int fd = open(path, O_RDWR);
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        if (fd < 0 || fcntl(fd, F_SETLK, &lock) != 0)
+            _exit(1);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char byte;
+    cr_assert_eq(read(ready[0], &byte, 1), 1);
+    td_index_options_t options = options_for(db);
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *source = TD_SAMPLE_DIR;
+    td_status_t status = td_index_update(&source, 1, &options, &stats, &error);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    cr_assert_eq(status, TD_ERR_LOCKED);
+    char expected[64];
+    snprintf(expected, sizeof(expected), "locked by pid %ld", (long) child);
+    cr_assert_not_null(strstr(error, expected), "%s", error);
+    free(error);
+    free(db);
+}
+
+Test(index, plain_directory_is_not_replaced)
+{
+    char *db = db_path("plain.db");
+    mkdir(db, 0755);
+    td_index_options_t options = options_for(db);
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *source = TD_SAMPLE_DIR;
+    cr_assert_eq(td_index_build(&source, 1, &options, &stats, &error), TD_ERR_INVALID);
+    cr_assert_not_null(strstr(error, "not an index trialdex manages"), "%s", error);
+    free(error);
+    free(db);
+}
+
+Test(index, compact_keeps_every_trial_and_swaps_in_place)
+{
+    char *db = db_path("compact.db");
+    build(db, TD_SAMPLE_DIR);
+    char *before = content(db);
+    char first[4096] = "";
+    cr_assert_gt(readlink(db, first, sizeof(first) - 1), 0);
+    sleep(1);
+    td_index_options_t options = options_for(db);
+    td_index_stats_t stats;
+    char *error = NULL;
+    cr_assert_eq(td_index_compact(&options, &stats, &error), TD_OK, "%s", error ? error : "");
+    cr_assert_eq(stats.documents, 41);
+    char second[4096] = "";
+    cr_assert_gt(readlink(db, second, sizeof(second) - 1), 0);
+    cr_assert_str_neq(first, second);
+    char *after = content(db);
+    cr_assert_str_eq(after, before);
+    free(before);
+    free(after);
+    free(db);
+}
