@@ -1,16 +1,24 @@
 /* trialdex-bench: repeatable measurements of trialdex's parts. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "td_analyzer.h"
+#include "td_indexer.h"
 #include "td_reader.h"
 #include "td_xapian.h"
 
 static const char usage[] =
     "usage: trialdex-bench reader [--runs N] SRC...\n"
     "       trialdex-bench analyzer [--runs N] SRC...\n"
+    "       trialdex-bench index [--runs N] SRC...\n"
     "\n"
     "  reader    Read every record of SRC (as trialdex-index read does) N times\n"
     "            (default 5) and print the median wall time, records/s and MB/s\n"
@@ -19,7 +27,12 @@ static const char usage[] =
     "            (document mode, one thread) N times and print the median wall\n"
     "            time, records/s and MB/s of text, as one line of JSON; then the\n"
     "            same for the peer, Xapian's TermGenerator with the English\n"
-    "            stemmer filling one document per record.\n";
+    "            stemmer filling one document per record.\n"
+    "  index     Build an index of SRC N times in a temporary directory with\n"
+    "            trialdex's indexer, then with a naive indexer (one thread,\n"
+    "            TermGenerator with positions on every field, default settings),\n"
+    "            each run in its own process; print the median records/s, MB/s,\n"
+    "            index size per record and peak RSS of each, as JSON lines.\n";
 
 static double now_seconds(void)
 {
@@ -229,8 +242,170 @@ static int command_analyzer(int argc, char **argv)
     return 0;
 }
 
+/* The naive peer: every text field through TermGenerator with positions,
+ * one document per trial, one thread, default flush settings. */
+static void naive_field(td_text_field_t field, const char *text, void *user)
+{
+    (void) field;
+    void **state = user;
+    td_xdoc_t *doc = state[0];
+    const td_xstem_t *stem = state[1];
+    uint32_t *position = state[2];
+    if (td_xdoc_index_text(doc, stem, text, strlen(text), "", position) != TD_OK)
+        exit(3);
+    *position += 100;
+}
+
+static int naive_build(const char *const *sources, size_t count, const char *path)
+{
+    td_xdb_t *db;
+    td_xstem_t *stem;
+    td_reader_t *reader;
+    char *error = NULL;
+    if (td_xdb_open(path, TD_XDB_CREATE, &db, &error) != TD_OK ||
+        td_xstem_new("english", &stem) != TD_OK ||
+        td_reader_open(sources, count, TD_FORMAT_AUTO, NULL, NULL, &reader) != TD_OK)
+        return 3;
+    td_trial_t *trial;
+    while (td_reader_next(reader, &trial) == TD_OK) {
+        td_xdoc_t *doc;
+        uint32_t position = 1;
+        if (td_xdoc_new(&doc) != TD_OK)
+            return 3;
+        void *state[3] = {doc, stem, &position};
+        td_trial_each_text(trial, naive_field, state);
+        char id[16];
+        snprintf(id, sizeof(id), "Q%s", trial->nct_id);
+        if (td_xdoc_add_boolean_term(doc, id) != TD_OK ||
+            td_xdb_replace_document(db, id, doc, NULL) != TD_OK)
+            return 3;
+        td_xdoc_free(doc);
+        td_trial_free(trial);
+    }
+    td_reader_close(reader);
+    int code = td_xdb_commit(db) == TD_OK ? 0 : 3;
+    td_xdb_close(db);
+    td_xstem_free(stem);
+    return code;
+}
+
+static uint64_t tree_size;
+
+static int add_file_size(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) path;
+    (void) ftw;
+    if (flag == FTW_F)
+        tree_size += (uint64_t) st->st_size;
+    return 0;
+}
+
+/* One run in a child process, for its own wall time and peak RSS. */
+static bool timed_run(bool naive, const char *const *sources, size_t count, const char *dir,
+                      double *seconds, long *peak_kb, uint64_t *size, size_t *records)
+{
+    char db[4096];
+    snprintf(db, sizeof(db), "%s/%s", dir, naive ? "naive.db" : "trialdex.db");
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0)
+        return false;
+    double start = now_seconds();
+    pid_t child = fork();
+    if (child == 0) {
+        int code;
+        if (naive) {
+            code = naive_build(sources, count, db);
+        } else {
+            td_index_options_t options = {.db = db, .format = TD_FORMAT_AUTO};
+            td_index_stats_t stats;
+            char *error = NULL;
+            code = td_index_build(sources, count, &options, &stats, &error) == TD_OK ? 0 : 3;
+        }
+        /* The child's own peak, for the parent. */
+        struct rusage usage;
+        getrusage(RUSAGE_SELF, &usage);
+        long peak = usage.ru_maxrss;
+        if (write(pipe_fds[1], &peak, sizeof(peak)) != (ssize_t) sizeof(peak))
+            code = 3;
+        _exit(code);
+    }
+    close(pipe_fds[1]);
+    int status;
+    long peak = 0;
+    bool got = read(pipe_fds[0], &peak, sizeof(peak)) == (ssize_t) sizeof(peak);
+    close(pipe_fds[0]);
+    if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0 || !got)
+        return false;
+    *seconds = now_seconds() - start;
+    *peak_kb = peak;
+    tree_size = 0;
+    nftw(dir, add_file_size, 16, FTW_PHYS);
+    *size = tree_size;
+    td_xdb_t *x;
+    char *error = NULL;
+    uint32_t documents = 0;
+    if (td_xdb_open(db, TD_XDB_READ, &x, &error) != TD_OK || td_xdb_doc_count(x, &documents))
+        return false;
+    td_xdb_close(x);
+    *records = documents;
+    return true;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove(path);
+}
+
+static int command_index(int argc, char **argv)
+{
+    int runs;
+    size_t count;
+    const char **sources = parse_arguments(argc, argv, &runs, &count);
+    if (!sources)
+        return 2;
+    /* The input's size, decompressed, as the reader sees it. */
+    td_reader_stats_t input = {0};
+    if (!read_all(sources, count, &input))
+        return 3;
+    static const char *const names[] = {"index_trialdex", "index_naive_termgenerator"};
+    double medians[2] = {0};
+    for (int naive = 0; naive < 2; naive++) {
+        double *seconds = calloc((size_t) runs, sizeof(*seconds));
+        long peak = 0;
+        uint64_t size = 0;
+        size_t records = 0;
+        for (int r = 0; r < runs && seconds; r++) {
+            char dir[] = "/tmp/trialdex-bench-XXXXXX";
+            if (!mkdtemp(dir) ||
+                !timed_run(naive, sources, count, dir, &seconds[r], &peak, &size, &records)) {
+                fprintf(stderr, "trialdex-bench: index run failed\n");
+                return 3;
+            }
+            nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        }
+        medians[naive] = median_of(seconds, runs);
+        printf("{\"bench\":\"%s\",\"runs\":%d,\"records\":%zu,\"input_bytes\":%llu,"
+               "\"median_s\":%.3f,\"records_per_s\":%.0f,\"mb_per_s\":%.1f,"
+               "\"index_bytes\":%llu,\"bytes_per_record\":%.0f,\"peak_rss_mb\":%.0f}\n",
+               names[naive], runs, records, (unsigned long long) input.bytes, medians[naive],
+               (double) records / medians[naive], (double) input.bytes / 1e6 / medians[naive],
+               (unsigned long long) size, records ? (double) size / records : 0.0,
+               (double) peak / 1024.0);
+        free(seconds);
+    }
+    printf("{\"bench\":\"index_vs_naive\",\"speed_ratio\":%.2f}\n", medians[1] / medians[0]);
+    free(sources);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "index") == 0)
+        return command_index(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "analyzer") == 0)
         return command_analyzer(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "reader") == 0)

@@ -6,16 +6,20 @@
  *
  *   Q<NCT ID>               unique ID, "QNCT01234567"; one per trial, so a
  *                           record is replaced, not duplicated
- *   <word>, Z<stem>         "search everything": every text field's words
- *                           and stems, unprefixed; with positions in the
- *                           fields where phrases are searched (titles,
- *                           conditions, keywords, interventions, biomarker
- *                           mentions), without in the long ones
- *   @<concept>, #<canonical> lexicon concepts and canonical domain tokens
- *                           from every field, unprefixed
- *   <F><term>, Z<F><stem>   the same terms once more per field, prefixed
- *                           with the field's prefix F (below), without
- *                           positions: words, stems, "@concept", "#canonical"
+ *   <F><term>, Z<F><stem>   every text field's terms once, prefixed with the
+ *                           field's prefix F (below), without positions:
+ *                           words, stems, "@concept", "#canonical".
+ *                           "Search everything" is the OR of the fields,
+ *                           weighted per field (as ClinicalTrials.gov's
+ *                           search areas are)
+ *   <word>, @<concept>, #<canonical>
+ *                           unprefixed, with positions, for the fields where
+ *                           phrases are searched (titles, conditions,
+ *                           keywords, intervention names, sponsors): phrase
+ *                           search across those fields. Long fields
+ *                           (descriptions, criteria, outcomes, sites) keep no
+ *                           positions: positional data is most of the cost
+ *                           of an index
  *   XB@<concept>, XB#<canonical>  biomarkers found anywhere in the record:
  *                           canonical tokens, and concepts of genes and
  *                           assays
@@ -58,18 +62,18 @@ enum td_slot {
     TD_SLOT_COMPLETION_DATE = 2,
     TD_SLOT_FIRST_POSTED_DATE = 3,
     TD_SLOT_LAST_UPDATE_DATE = 4,
-    TD_SLOT_ENROLLMENT = 5,      /* sortable number */
-    TD_SLOT_MINIMUM_AGE = 6,     /* days, sortable number; absent = no limit */
-    TD_SLOT_MAXIMUM_AGE = 7,     /* days, sortable number; absent = no limit */
-    TD_SLOT_SITES = 8,           /* serialised coordinates of every site */
+    TD_SLOT_ENROLLMENT = 5,       /* sortable number */
+    TD_SLOT_MINIMUM_AGE = 6,      /* days, sortable number; absent = no limit */
+    TD_SLOT_MAXIMUM_AGE = 7,      /* days, sortable number; absent = no limit */
+    TD_SLOT_SITES = 8,            /* serialised coordinates of every site */
     TD_SLOT_RECRUITING_SITES = 9, /* serialised coordinates of recruiting sites */
-    TD_SLOT_CONTENT_HASH = 10,   /* 16 hex digits over the record and the schema */
-    TD_SLOT_STATUS = 11,         /* facet values: the XF value, e.g. "recruiting" */
-    TD_SLOT_PHASES = 12,         /* "phase2|phase3" */
+    TD_SLOT_CONTENT_HASH = 10,    /* 16 hex digits over the record and the schema */
+    TD_SLOT_STATUS = 11,          /* facet values: the XF value, e.g. "recruiting" */
+    TD_SLOT_PHASES = 12,          /* "phase2|phase3" */
     TD_SLOT_STUDY_TYPE = 13,
     TD_SLOT_SEX = 14,
     TD_SLOT_SPONSOR_CLASS = 15,
-    TD_SLOT_START_YEAR = 16,     /* "2021" */
+    TD_SLOT_START_YEAR = 16, /* "2021" */
     TD_SLOT_COUNT
 };
 

@@ -19,13 +19,13 @@
 struct td_doc_builder {
     const td_analyzer_t *analyzer;
     td_analysis_t *analysis;
-    td_xdoc_t *doc;        /* the document being built */
-    td_status_t status;    /* first failure, sticky */
+    td_xdoc_t *doc;     /* the document being built */
+    td_status_t status; /* first failure, sticky */
     char error[256];
-    uint32_t position;     /* next free position */
+    uint32_t position; /* next free position */
     char term[MAX_TERM + 16];
 
-    char *spelling;        /* words for the spelling dictionary, NUL-separated */
+    char *spelling; /* words for the spelling dictionary, NUL-separated */
     size_t spelling_len, spelling_capacity;
     size_t *spelling_offsets;
     size_t spelling_count, spelling_offsets_capacity;
@@ -205,14 +205,10 @@ static void add_text(td_doc_builder_t *b, const field_t *field, const char *text
                            : t->kind == TD_TERM_CANONICAL ? TD_MARK_CANONICAL
                            : t->kind == TD_TERM_STEM      ? TD_PREFIX_STEM
                                                           : "";
-        /* Search everything: unprefixed, with positions where phrases are
-         * searched (stems never carry positions). */
-        if (make_term(b, mark, t->text)) {
-            if (field->positional && t->kind != TD_TERM_STEM)
-                add_posting(b, b->term, t->position + 1);
-            else
-                add_term(b, b->term, 1);
-        }
+        /* Phrases: unprefixed terms with positions, in the fields where
+         * phrases are searched. */
+        if (field->positional && t->kind != TD_TERM_STEM && make_term(b, mark, t->text))
+            add_posting(b, b->term, t->position + 1);
         /* The field's own copy: "Z" goes before the field prefix. */
         if (t->kind == TD_TERM_STEM)
             snprintf(head, sizeof(head), TD_PREFIX_STEM "%s", field->prefix);
@@ -262,8 +258,7 @@ static void add_criteria(td_doc_builder_t *b, const char *criteria)
     }
     for (size_t i = 0; i < count; i++) {
         const td_criteria_section_t *section = &sections[i];
-        const field_t *field =
-            section->kind == TD_CRITERIA_EXCLUSION ? &EXCLUSION : &INCLUSION;
+        const field_t *field = section->kind == TD_CRITERIA_EXCLUSION ? &EXCLUSION : &INCLUSION;
         add_text(b, field, criteria + section->start, section->end - section->start);
     }
 }
@@ -315,8 +310,7 @@ static void set_facet(td_doc_builder_t *b, unsigned slot, const char *value)
     set_value(b, slot, lower, n);
 }
 
-static void set_sites(td_doc_builder_t *b, const td_trial_t *t, unsigned slot,
-                      bool recruiting_only)
+static void set_sites(td_doc_builder_t *b, const td_trial_t *t, unsigned slot, bool recruiting_only)
 {
     size_t count = 0;
     double *lat = malloc((t->location_count + 1) * sizeof(double));
@@ -326,9 +320,8 @@ static void set_sites(td_doc_builder_t *b, const td_trial_t *t, unsigned slot,
     } else {
         for (size_t i = 0; i < t->location_count; i++) {
             const td_location_t *site = &t->locations[i];
-            if (!site->has_geo ||
-                (recruiting_only && site->status != TD_STATUS_RECRUITING &&
-                 site->status != TD_STATUS_NOT_YET_RECRUITING))
+            if (!site->has_geo || (recruiting_only && site->status != TD_STATUS_RECRUITING &&
+                                   site->status != TD_STATUS_NOT_YET_RECRUITING))
                 continue;
             lat[count] = site->latitude;
             lon[count++] = site->longitude;

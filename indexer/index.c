@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "analyzer_internal.h"
+#include "index_internal.h"
 #include "td_indexer.h"
 #include "td_schema.h"
 
@@ -64,11 +65,7 @@ static double now_seconds(void)
 
 /* ---- the writer lock ---- */
 
-typedef struct writer_lock {
-    int fd;
-} writer_lock_t;
-
-static td_status_t lock_index(const char *db, writer_lock_t *lock, char **error)
+td_status_t td_index_lock(const char *db, td_index_lock_t *lock, char **error)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s.lock", db);
@@ -85,7 +82,7 @@ static td_status_t lock_index(const char *db, writer_lock_t *lock, char **error)
     return failf(error, TD_ERR_LOCKED, "index '%s' locked by pid %ld", db, pid);
 }
 
-static void unlock_index(writer_lock_t *lock)
+void td_index_unlock(td_index_lock_t *lock)
 {
     if (lock->fd >= 0)
         close(lock->fd); /* closing releases the record lock */
@@ -135,9 +132,9 @@ static td_status_t current_version(const char *db, char *out, size_t size, char 
     struct stat st;
     out[0] = '\0';
     if (lstat(db, &st) != 0)
-        return errno == ENOENT ? TD_OK
-                               : failf(error, TD_ERR_IO, "cannot read '%s': %s", db,
-                                       strerror(errno));
+        return errno == ENOENT
+                   ? TD_OK
+                   : failf(error, TD_ERR_IO, "cannot read '%s': %s", db, strerror(errno));
     if (!S_ISLNK(st.st_mode))
         return failf(error, TD_ERR_INVALID,
                      "'%s' is not an index trialdex manages (not a link to a version); "
@@ -196,6 +193,24 @@ static td_status_t write_metadata(td_xdb_t *db, char **error)
     char value[64];
     snprintf(value, sizeof(value), "%d", TD_SCHEMA_VERSION);
     td_status_t status = td_xdb_set_metadata(db, TD_META_SCHEMA, value, strlen(value));
+    if (status != TD_OK)
+        return failf(error, status, "%s", td_xdb_last_error(db));
+    return TD_OK;
+}
+
+/* The entry a caller asked for in the final commit (sync's high-water
+ * mark), written only when every source was read to its end: the mark
+ * promises that everything before it is in the index. */
+static td_status_t write_final_metadata(td_xdb_t *db, const td_index_meta_t *meta,
+                                        size_t failed_sources, char **error)
+{
+    if (!meta)
+        return TD_OK;
+    if (failed_sources)
+        return failf(error, TD_ERR_BAD_INPUT,
+                     "not recording %s: %zu input file(s) could not be read completely", meta->key,
+                     failed_sources);
+    td_status_t status = td_xdb_set_metadata(db, meta->key, meta->value, strlen(meta->value));
     if (status != TD_OK)
         return failf(error, status, "%s", td_xdb_last_error(db));
     return TD_OK;
@@ -356,7 +371,7 @@ static void finish_stats(td_index_stats_t *stats, const td_reader_t *reader, dou
 /* A new version directory for `db`: its path, and the link target
  * relative to db's directory (so the pair can move). */
 typedef struct version {
-    char old[4096];  /* the link's current target, "" for none */
+    char old[4096]; /* the link's current target, "" for none */
     char path[8192];
     char target[8192];
 } version_t;
@@ -424,8 +439,8 @@ td_status_t td_index_version_path(const char *db, char **path, char **error)
 }
 
 static td_status_t build_locked(const char *const *sources, size_t count,
-                                const td_index_options_t *options, td_index_stats_t *stats,
-                                char **error)
+                                const td_index_options_t *options, const td_index_meta_t *meta,
+                                td_index_stats_t *stats, char **error)
 {
     double start = now_seconds();
     version_t v;
@@ -529,6 +544,8 @@ static td_status_t build_locked(const char *const *sources, size_t count,
     }
     if (status == TD_OK)
         status = write_metadata(db, error);
+    if (status == TD_OK)
+        status = write_final_metadata(db, meta, stats->failed_sources, error);
     if (status == TD_OK && td_xdb_commit(db) != TD_OK)
         status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
@@ -544,17 +561,16 @@ static td_status_t build_locked(const char *const *sources, size_t count,
 }
 
 td_status_t td_index_build(const char *const *sources, size_t count,
-                           const td_index_options_t *options, td_index_stats_t *stats,
-                           char **error)
+                           const td_index_options_t *options, td_index_stats_t *stats, char **error)
 {
     *error = NULL;
     memset(stats, 0, sizeof(*stats));
-    writer_lock_t lock;
-    td_status_t status = lock_index(options->db, &lock, error);
+    td_index_lock_t lock;
+    td_status_t status = td_index_lock(options->db, &lock, error);
     if (status != TD_OK)
         return status;
-    status = build_locked(sources, count, options, stats, error);
-    unlock_index(&lock);
+    status = build_locked(sources, count, options, NULL, stats, error);
+    td_index_unlock(&lock);
     return status;
 }
 
@@ -635,8 +651,8 @@ static td_status_t delete_missing(td_xdb_t *db, const td_strmap_t *seen, td_inde
 }
 
 static td_status_t update_locked(const char *const *sources, size_t count,
-                                 const td_index_options_t *options, td_index_stats_t *stats,
-                                 char **error)
+                                 const td_index_options_t *options, const td_index_meta_t *meta,
+                                 td_index_stats_t *stats, char **error)
 {
     double start = now_seconds();
     td_xdb_t *db = NULL;
@@ -686,7 +702,8 @@ static td_status_t update_locked(const char *const *sources, size_t count,
                 stats->updated++;
             else
                 stats->added++;
-            if (status == TD_OK && ++pending == UPDATE_BATCH) {
+            if (status == TD_OK &&
+                ++pending == (options->commit_every ? options->commit_every : UPDATE_BATCH)) {
                 status = commit_batch(db, true, error);
                 pending = 0;
             }
@@ -709,6 +726,8 @@ static td_status_t update_locked(const char *const *sources, size_t count,
         else
             status = delete_missing(db, &seen, stats, error);
     }
+    if (status == TD_OK)
+        status = write_final_metadata(db, meta, td_reader_stats(reader).failed_sources, error);
     if (status == TD_OK)
         status = commit_batch(db, false, error);
     else if (db)
@@ -733,28 +752,33 @@ td_status_t td_index_update(const char *const *sources, size_t count,
 {
     *error = NULL;
     memset(stats, 0, sizeof(*stats));
-    writer_lock_t lock;
-    td_status_t status = lock_index(options->db, &lock, error);
+    td_index_lock_t lock;
+    td_status_t status = td_index_lock(options->db, &lock, error);
     if (status != TD_OK)
         return status;
-    struct stat st;
-    if (lstat(options->db, &st) != 0 && errno == ENOENT)
-        status = build_locked(sources, count, options, stats, error);
-    else
-        status = update_locked(sources, count, options, stats, error);
-    unlock_index(&lock);
+    status = td_index_upsert_locked(sources, count, options, NULL, stats, error);
+    td_index_unlock(&lock);
     return status;
 }
 
-td_status_t td_index_delete(const char *const *ids, size_t count,
-                            const td_index_options_t *options, td_index_stats_t *stats,
-                            char **error)
+td_status_t td_index_upsert_locked(const char *const *sources, size_t count,
+                                   const td_index_options_t *options, const td_index_meta_t *meta,
+                                   td_index_stats_t *stats, char **error)
+{
+    struct stat st;
+    if (lstat(options->db, &st) != 0 && errno == ENOENT)
+        return build_locked(sources, count, options, meta, stats, error);
+    return update_locked(sources, count, options, meta, stats, error);
+}
+
+td_status_t td_index_delete(const char *const *ids, size_t count, const td_index_options_t *options,
+                            td_index_stats_t *stats, char **error)
 {
     *error = NULL;
     memset(stats, 0, sizeof(*stats));
     double start = now_seconds();
-    writer_lock_t lock;
-    td_status_t status = lock_index(options->db, &lock, error);
+    td_index_lock_t lock;
+    td_status_t status = td_index_lock(options->db, &lock, error);
     if (status != TD_OK)
         return status;
     td_xdb_t *db = NULL;
@@ -764,8 +788,8 @@ td_status_t td_index_delete(const char *const *ids, size_t count,
     for (size_t i = 0; i < count && status == TD_OK; i++) {
         char nct[TD_NCT_ID_LEN + 1], id[TD_NCT_ID_LEN + 2];
         td_xdocid_t docid;
-        td_diagnostic_t diagnostic = {.level = TD_DIAG_WARNING, .source = "", .position = "",
-                                      .nct_id = ids[i]};
+        td_diagnostic_t diagnostic = {
+            .level = TD_DIAG_WARNING, .source = options->db, .position = "", .nct_id = ids[i]};
         if (!td_nct_id_parse(ids[i], strlen(ids[i]), nct)) {
             diagnostic.level = TD_DIAG_ERROR;
             diagnostic.message = "not an NCT ID";
@@ -792,7 +816,7 @@ td_status_t td_index_delete(const char *const *ids, size_t count,
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
         status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     td_xdb_close(db);
-    unlock_index(&lock);
+    td_index_unlock(&lock);
     stats->seconds = now_seconds() - start;
     return status;
 }
@@ -803,8 +827,8 @@ td_status_t td_index_compact(const td_index_options_t *options, td_index_stats_t
     *error = NULL;
     memset(stats, 0, sizeof(*stats));
     double start = now_seconds();
-    writer_lock_t lock;
-    td_status_t status = lock_index(options->db, &lock, error);
+    td_index_lock_t lock;
+    td_status_t status = td_index_lock(options->db, &lock, error);
     if (status != TD_OK)
         return status;
     version_t v = {.old = ""};
@@ -821,7 +845,7 @@ td_status_t td_index_compact(const td_index_options_t *options, td_index_stats_t
     td_xdb_close(db);
     if (v.old[0])
         status = finish_version(options->db, &v, status, error);
-    unlock_index(&lock);
+    td_index_unlock(&lock);
     stats->seconds = now_seconds() - start;
     return status;
 }

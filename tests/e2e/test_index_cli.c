@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <jansson.h>
+#include <unistd.h>
+
 #include "td_test.h"
 
 #define FRAMING TD_FIXTURES_DIR "/framing"
@@ -21,8 +24,8 @@ TestSuite(index_cli, .init = td_test_dir_setup, .fini = td_test_dir_teardown);
 static result_t run(const char *args)
 {
     char command[2048];
-    snprintf(command, sizeof(command), "%s %s >%s/out 2>%s/err", TD_INDEX_PROGRAM, args,
-             td_test_dir, td_test_dir);
+    snprintf(command, sizeof(command), "TRIALDEX_SYNC_BACKOFF_MS=1 %s %s >%s/out 2>%s/err",
+             TD_INDEX_PROGRAM, args, td_test_dir, td_test_dir);
     int status = system(command);
     cr_assert(WIFEXITED(status), "%s did not exit normally", command);
     char path[512];
@@ -185,5 +188,127 @@ Test(index_cli, sample_corpus_reads_cleanly)
     result_t r = run("read --quiet " TD_SAMPLE_DIR);
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     cr_assert_not_null(strstr(r.err, " 0 rejected, 0 warnings, 0 files failed"), "%s", r.err);
+    result_free(&r);
+}
+
+/* run() with "-d <test dir>/db" appended to the command. */
+static result_t run_db(const char *args)
+{
+    char command[2048];
+    snprintf(command, sizeof(command), "%s -d %s/db", args, td_test_dir);
+    return run(command);
+}
+
+Test(index_cli, build_update_delete_compact_report_json_summaries)
+{
+    result_t r = run_db("build " TD_SAMPLE_DIR);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    json_error_t error;
+    json_t *summary = json_loads(r.out, 0, &error);
+    cr_assert_not_null(summary, "one line of JSON when not on a terminal: %s", r.out);
+    cr_assert_str_eq(json_string_value(json_object_get(summary, "command")), "build");
+    cr_assert_eq(json_integer_value(json_object_get(summary, "documents")), 41);
+    cr_assert_eq(json_integer_value(json_object_get(summary, "read")), 41);
+    json_decref(summary);
+    result_free(&r);
+
+    r = run_db("update " TD_SAMPLE_DIR);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "\"unchanged\":41"), "%s", r.out);
+    result_free(&r);
+
+    r = run_db("delete NCT99000040 NCT99000041");
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "\"deleted\":2"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "\"documents\":39"), "%s", r.out);
+    result_free(&r);
+
+    r = run_db("compact");
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "\"documents\":39"), "%s", r.out);
+    result_free(&r);
+
+    r = run_db("stats");
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "trials         39\n"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "schema         1\n"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "  biomarker    XB"), "%s", r.out);
+    result_free(&r);
+
+    r = run_db("check");
+    cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+    cr_assert_not_null(strstr(r.out, ": sound\n"), "%s", r.out);
+    result_free(&r);
+}
+
+Test(index_cli, check_fails_on_a_damaged_index)
+{
+    result_t r = run_db("build " TD_SAMPLE_DIR);
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    result_free(&r);
+    char link[600], version[4096] = "", table[8192];
+    snprintf(link, sizeof(link), "%s/db", td_test_dir);
+    cr_assert_gt(readlink(link, version, sizeof(version) - 1), 0);
+    snprintf(table, sizeof(table), "%s/%s/postlist.glass", td_test_dir, version);
+    /* Scribble over the whole posting table, keeping its size. */
+    size_t size;
+    char *bytes = td_test_slurp(table, &size);
+    memset(bytes, 0x5a, size);
+    FILE *f = fopen(table, "r+b");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(bytes, 1, size, f), size);
+    fclose(f);
+    free(bytes);
+    r = run_db("check");
+    cr_assert_neq(r.exit_code, 0, "a damaged index is not sound: %s", r.out);
+    cr_assert_not_null(strstr(r.out, "DAMAGED") ? r.out : strstr(r.err, "corrupt"), "%s%s", r.out,
+                       r.err);
+    result_free(&r);
+}
+
+Test(index_cli, index_errors_have_their_own_exit_codes)
+{
+    result_t r = run_db("stats");
+    cr_assert_eq(r.exit_code, 5, "no index: %s", r.err);
+    cr_assert_not_null(strstr(r.err, "no index at"), "%s", r.err);
+    result_free(&r);
+
+    r = run_db("update --commit-every 0 " TD_SAMPLE_DIR);
+    cr_assert_eq(r.exit_code, 2);
+    cr_assert_not_null(strstr(r.err, "--commit-every takes"), "%s", r.err);
+    result_free(&r);
+
+    r = run_db("delete --delete-missing NCT99000001");
+    cr_assert_eq(r.exit_code, 2, "delete takes no --delete-missing");
+    result_free(&r);
+
+    r = run_db("stats extra");
+    cr_assert_eq(r.exit_code, 2);
+    cr_assert_not_null(strstr(r.err, "unexpected argument 'extra'"), "%s", r.err);
+    result_free(&r);
+
+    r = run_db("build " FRAMING "/bad_lines.jsonl");
+    cr_assert_eq(r.exit_code, 1, "bad records: done, but exit 1");
+    cr_assert_not_null(strstr(r.err, "malformed NCT ID"), "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "\"rejected\":4"), "%s", r.out);
+    result_free(&r);
+}
+
+Test(index_cli, sync_needs_an_api_and_reports_an_unreachable_one)
+{
+    result_t r = run_db("sync --since 2024-01-01");
+    cr_assert_eq(r.exit_code, 2);
+    cr_assert_not_null(strstr(r.err, "--api URL is required"), "%s", r.err);
+    result_free(&r);
+
+    /* Nothing listens on port 9 of the loopback address: fetching fails
+     * after its retries, and nothing is applied. */
+    r = run_db("sync --api http://127.0.0.1:9/api/v2 --since 2024-01-01");
+    cr_assert_eq(r.exit_code, 6, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "page 1"), "%s", r.err);
+    result_free(&r);
+
+    r = run_db("sync --api http://127.0.0.1:9/api/v2 --since 2024-13-45");
+    cr_assert_eq(r.exit_code, 2, "a bad date is a usage error: %s", r.err);
     result_free(&r);
 }

@@ -2,6 +2,9 @@
 #define _XOPEN_SOURCE 700
 #include "td_test.h"
 
+#include "td_schema.h"
+#include "td_xapian.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <criterion/criterion.h>
@@ -201,4 +204,32 @@ void td_test_archive(const char *out, const char *format, const char *filter,
     }
     cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
     archive_write_free(a);
+}
+
+char *td_test_index_content(const char *db)
+{
+    td_xdb_t *x;
+    char *error = NULL;
+    cr_assert_eq(td_xdb_open(db, TD_XDB_READ, &x, &error), TD_OK, "%s", error);
+    td_xlist_t *ids;
+    cr_assert_eq(td_xdb_terms_with_prefix(x, TD_PREFIX_ID, &ids), TD_OK);
+    size_t n = td_xlist_count(ids);
+    char *out = calloc(n * 40 + 1, 1), *end = out;
+    cr_assert_not_null(out);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = td_xlist_string(ids, i, NULL);
+        td_xdocid_t docid;
+        td_xdoc_t *doc;
+        char *hash;
+        size_t len;
+        cr_assert_eq(td_xdb_find_unique(x, id, &docid), TD_OK);
+        cr_assert_eq(td_xdb_get_document(x, docid, &doc), TD_OK);
+        cr_assert_eq(td_xdoc_get_value(doc, TD_SLOT_CONTENT_HASH, &hash, &len), TD_OK);
+        end += sprintf(end, "%s %.*s\n", id + 1, (int) len, hash);
+        free(hash);
+        td_xdoc_free(doc);
+    }
+    td_xlist_free(ids);
+    td_xdb_close(x);
+    return out;
 }
