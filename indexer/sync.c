@@ -378,7 +378,7 @@ static td_status_t fetch_pages(const char *first_url, pages_t *p, char **error)
         status = failf(error, TD_ERR_NO_MEMORY, "out of memory");
     while (status == TD_OK && url) {
         unsigned page = (unsigned) p->count + 1;
-        char *path;
+        char *path = NULL;
         status = fetch(&f, page, url, error);
         if (status == TD_OK)
             status = check_page(&f.body, page, url, &token, error);
