@@ -1,5 +1,6 @@
 # Thin wrapper over CMake. `make test` and `make demo` install what is missing first.
 BUILD_DIR ?= build
+DEMO_DB ?= $(BUILD_DIR)/demo.db
 TEST_BUILD_DIR ?= build-test
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -73,6 +74,15 @@ demo: build
 	@echo
 	@echo "== bad input is reported with its position and skipped; good records still load"
 	@$(BUILD_DIR)/trialdex-index read tests/fixtures/framing/bad_lines.jsonl || true
+	@echo
+	@echo "== trialdex-index build -d $(DEMO_DB) corpus/sample"
+	@rm -rf $(DEMO_DB) $(DEMO_DB).data $(DEMO_DB).lock
+	@$(BUILD_DIR)/trialdex-index build --quiet -d $(DEMO_DB) corpus/sample
+	@echo "== an update of the same records skips every one by content hash"
+	@$(BUILD_DIR)/trialdex-index update --quiet -d $(DEMO_DB) corpus/sample
+	@echo "== trialdex-index stats -d $(DEMO_DB)"
+	@$(BUILD_DIR)/trialdex-index stats -d $(DEMO_DB)
+	@$(BUILD_DIR)/trialdex-index check --quiet -d $(DEMO_DB)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
