@@ -40,13 +40,10 @@ const char *td_index_default_path(void)
     return env && *env ? env : "trialdex.db";
 }
 
-static td_status_t failf(char **error, td_status_t status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static td_status_t failf(char **error, td_status_t status, const char *fmt, ...)
+td_status_t td_index_fail(char **error, td_status_t status, const char *fmt, ...)
 {
     if (error && !*error) {
-        char message[1024];
+        char message[2048];
         va_list args;
         va_start(args, fmt);
         vsnprintf(message, sizeof(message), fmt, args);
@@ -56,7 +53,7 @@ static td_status_t failf(char **error, td_status_t status, const char *fmt, ...)
     return status;
 }
 
-static double now_seconds(void)
+double td_index_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -71,7 +68,8 @@ td_status_t td_index_lock(const char *db, td_index_lock_t *lock, char **error)
     snprintf(path, sizeof(path), "%s.lock", db);
     lock->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock->fd < 0)
-        return failf(error, TD_ERR_IO, "cannot open lock file '%s': %s", path, strerror(errno));
+        return td_index_fail(error, TD_ERR_IO, "cannot open lock file '%s': %s", path,
+                             strerror(errno));
     struct flock request = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     if (fcntl(lock->fd, F_SETLK, &request) == 0)
         return TD_OK;
@@ -79,7 +77,7 @@ td_status_t td_index_lock(const char *db, td_index_lock_t *lock, char **error)
     long pid = fcntl(lock->fd, F_GETLK, &holder) == 0 ? (long) holder.l_pid : -1;
     close(lock->fd);
     lock->fd = -1;
-    return failf(error, TD_ERR_LOCKED, "index '%s' locked by pid %ld", db, pid);
+    return td_index_fail(error, TD_ERR_LOCKED, "index '%s' locked by pid %ld", db, pid);
 }
 
 void td_index_unlock(td_index_lock_t *lock)
@@ -114,7 +112,7 @@ static void progress(report_t *report, const td_reader_t *reader, bool force)
     const td_index_options_t *options = report->options;
     if (!options->on_progress)
         return;
-    double now = now_seconds();
+    double now = td_index_now();
     if (!force && now - report->last_progress < 0.25)
         return;
     report->last_progress = now;
@@ -134,15 +132,15 @@ static td_status_t current_version(const char *db, char *out, size_t size, char 
     if (lstat(db, &st) != 0)
         return errno == ENOENT
                    ? TD_OK
-                   : failf(error, TD_ERR_IO, "cannot read '%s': %s", db, strerror(errno));
+                   : td_index_fail(error, TD_ERR_IO, "cannot read '%s': %s", db, strerror(errno));
     if (!S_ISLNK(st.st_mode))
-        return failf(error, TD_ERR_INVALID,
-                     "'%s' is not an index trialdex manages (not a link to a version); "
-                     "choose another path or remove it",
-                     db);
+        return td_index_fail(error, TD_ERR_INVALID,
+                             "'%s' is not an index trialdex manages (not a link to a version); "
+                             "choose another path or remove it",
+                             db);
     ssize_t n = readlink(db, out, size - 1);
     if (n < 0)
-        return failf(error, TD_ERR_IO, "cannot read link '%s': %s", db, strerror(errno));
+        return td_index_fail(error, TD_ERR_IO, "cannot read link '%s': %s", db, strerror(errno));
     out[n] = '\0';
     return TD_OK;
 }
@@ -174,10 +172,11 @@ static td_status_t swap_link(const char *db, const char *version, char **error)
     snprintf(temporary, sizeof(temporary), "%s.link-%ld", db, (long) getpid());
     unlink(temporary);
     if (symlink(version, temporary) != 0)
-        return failf(error, TD_ERR_IO, "cannot create link '%s': %s", temporary, strerror(errno));
+        return td_index_fail(error, TD_ERR_IO, "cannot create link '%s': %s", temporary,
+                             strerror(errno));
     if (rename(temporary, db) != 0) {
         unlink(temporary);
-        return failf(error, TD_ERR_IO, "cannot replace '%s': %s", db, strerror(errno));
+        return td_index_fail(error, TD_ERR_IO, "cannot replace '%s': %s", db, strerror(errno));
     }
     return TD_OK;
 }
@@ -194,7 +193,7 @@ static td_status_t write_metadata(td_xdb_t *db, char **error)
     snprintf(value, sizeof(value), "%d", TD_SCHEMA_VERSION);
     td_status_t status = td_xdb_set_metadata(db, TD_META_SCHEMA, value, strlen(value));
     if (status != TD_OK)
-        return failf(error, status, "%s", td_xdb_last_error(db));
+        return td_index_fail(error, status, "%s", td_xdb_last_error(db));
     return TD_OK;
 }
 
@@ -207,12 +206,12 @@ static td_status_t write_final_metadata(td_xdb_t *db, const td_index_meta_t *met
     if (!meta)
         return TD_OK;
     if (failed_sources)
-        return failf(error, TD_ERR_BAD_INPUT,
-                     "not recording %s: %zu input file(s) could not be read completely", meta->key,
-                     failed_sources);
+        return td_index_fail(error, TD_ERR_BAD_INPUT,
+                             "not recording %s: %zu input file(s) could not be read completely",
+                             meta->key, failed_sources);
     td_status_t status = td_xdb_set_metadata(db, meta->key, meta->value, strlen(meta->value));
     if (status != TD_OK)
-        return failf(error, status, "%s", td_xdb_last_error(db));
+        return td_index_fail(error, status, "%s", td_xdb_last_error(db));
     return TD_OK;
 }
 
@@ -225,12 +224,13 @@ static td_status_t check_schema(td_xdb_t *db, const char *path, char **error)
     int version = status == TD_OK ? atoi(value) : 0;
     free(value);
     if (status != TD_OK && status != TD_ERR_NOT_FOUND)
-        return failf(error, status, "%s", td_xdb_last_error(db));
+        return td_index_fail(error, status, "%s", td_xdb_last_error(db));
     if (version != TD_SCHEMA_VERSION)
-        return failf(error, TD_ERR_CORRUPT,
-                     "index '%s' has schema %d; this trialdex writes schema %d: rebuild it with "
-                     "trialdex-index build",
-                     path, version, TD_SCHEMA_VERSION);
+        return td_index_fail(
+            error, TD_ERR_CORRUPT,
+            "index '%s' has schema %d; this trialdex writes schema %d: rebuild it with "
+            "trialdex-index build",
+            path, version, TD_SCHEMA_VERSION);
     return TD_OK;
 }
 
@@ -352,10 +352,11 @@ static td_status_t open_reader(const char *const *sources, size_t count,
 {
     report->options = options;
     report->errors = 0;
-    report->start = report->last_progress = now_seconds();
+    report->start = report->last_progress = td_index_now();
     td_status_t status =
         td_reader_open(sources, count, options->format, forward_diagnostic, report, reader);
-    return status == TD_OK ? TD_OK : failf(error, status, "cannot start reading: out of memory");
+    return status == TD_OK ? TD_OK
+                           : td_index_fail(error, status, "cannot start reading: out of memory");
 }
 
 static void finish_stats(td_index_stats_t *stats, const td_reader_t *reader, double start)
@@ -365,7 +366,7 @@ static void finish_stats(td_index_stats_t *stats, const td_reader_t *reader, dou
     stats->rejected = r.rejected;
     stats->failed_sources = r.failed_sources;
     stats->bytes = r.bytes;
-    stats->seconds = now_seconds() - start;
+    stats->seconds = td_index_now() - start;
 }
 
 /* A new version directory for `db`: its path, and the link target
@@ -384,7 +385,7 @@ static td_status_t new_version(const char *db, version_t *v, char **error)
         return status;
     data_dir(db, versions, sizeof(versions));
     if (mkdir(versions, 0755) != 0 && errno != EEXIST)
-        return failf(error, TD_ERR_IO, "cannot create '%s': %s", versions, strerror(errno));
+        return td_index_fail(error, TD_ERR_IO, "cannot create '%s': %s", versions, strerror(errno));
     time_t now = time(NULL);
     struct tm utc;
     gmtime_r(&now, &utc);
@@ -432,17 +433,17 @@ td_status_t td_index_version_path(const char *db, char **path, char **error)
     if (status != TD_OK)
         return status;
     if (!target[0])
-        return failf(error, TD_ERR_NOT_FOUND, "no index at '%s'", db);
+        return td_index_fail(error, TD_ERR_NOT_FOUND, "no index at '%s'", db);
     resolve_target(db, target, resolved, sizeof(resolved));
     *path = strdup(resolved);
-    return *path ? TD_OK : failf(error, TD_ERR_NO_MEMORY, "out of memory");
+    return *path ? TD_OK : td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
 }
 
 static td_status_t build_locked(const char *const *sources, size_t count,
                                 const td_index_options_t *options, const td_index_meta_t *meta,
                                 td_index_stats_t *stats, char **error)
 {
-    double start = now_seconds();
+    double start = td_index_now();
     version_t v;
     td_status_t status = new_version(options->db, &v, error);
     if (status != TD_OK)
@@ -453,7 +454,7 @@ static td_status_t build_locked(const char *const *sources, size_t count,
     char *analyzer_error = NULL;
     status = td_analyzer_new(NULL, &analyzer, &analyzer_error);
     if (status != TD_OK) {
-        failf(error, status, "cannot start the analyzer: %s", analyzer_error);
+        td_index_fail(error, status, "cannot start the analyzer: %s", analyzer_error);
         free(analyzer_error);
         return status;
     }
@@ -462,7 +463,7 @@ static td_status_t build_locked(const char *const *sources, size_t count,
     shard_t *shards = calloc(n, sizeof(*shards));
     if (!shards) {
         td_analyzer_free(analyzer);
-        return failf(error, TD_ERR_NO_MEMORY, "out of memory");
+        return td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
     }
     unsigned started = 0;
     for (unsigned i = 0; i < n && status == TD_OK; i++) {
@@ -474,14 +475,14 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         char *open_error = NULL;
         status = td_xdb_open(s->path, TD_XDB_CREATE, &s->db, &open_error);
         if (status != TD_OK) {
-            failf(error, status, "%s", open_error ? open_error : "cannot create a shard");
+            td_index_fail(error, status, "%s", open_error ? open_error : "cannot create a shard");
             free(open_error);
             pthread_mutex_destroy(&s->mutex);
             pthread_cond_destroy(&s->changed);
             break;
         }
         if (pthread_create(&s->thread, NULL, shard_main, s) != 0) {
-            status = failf(error, TD_ERR_INTERNAL, "cannot start a worker thread");
+            status = td_index_fail(error, TD_ERR_INTERNAL, "cannot start a worker thread");
             td_xdb_close(s->db);
             pthread_mutex_destroy(&s->mutex);
             pthread_cond_destroy(&s->changed);
@@ -499,12 +500,13 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         shard_push(&shards[shard_of(trial, started)], trial);
         progress(&report, reader, false);
         if (options->strict && report.errors)
-            status = failf(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
+            status =
+                td_index_fail(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
     }
     if (status == TD_DONE)
         status = TD_OK;
     else if (status == TD_ERR_NO_MEMORY)
-        failf(error, status, "out of memory while reading");
+        td_index_fail(error, status, "out of memory while reading");
 
     for (unsigned i = 0; i < started; i++)
         shard_close(&shards[i]);
@@ -513,7 +515,7 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         shard_t *s = &shards[i];
         pthread_join(s->thread, NULL);
         if (status == TD_OK && s->status != TD_OK)
-            status = failf(error, s->status, "shard %u: %s", i, s->error);
+            status = td_index_fail(error, s->status, "shard %u: %s", i, s->error);
         stats->added += s->written;
         td_xdb_close(s->db);
         pthread_mutex_destroy(&s->mutex);
@@ -531,7 +533,8 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         char *compact_error = NULL;
         status = td_xdb_compact_shards(shard_paths, started, version, &compact_error);
         if (status != TD_OK)
-            failf(error, status, "cannot merge shards: %s", compact_error ? compact_error : "");
+            td_index_fail(error, status, "cannot merge shards: %s",
+                          compact_error ? compact_error : "");
         free(compact_error);
     }
     td_xdb_t *db = NULL;
@@ -539,7 +542,7 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         char *open_error = NULL;
         status = td_xdb_open(version, TD_XDB_OPEN, &db, &open_error);
         if (status != TD_OK)
-            failf(error, status, "%s", open_error ? open_error : "");
+            td_index_fail(error, status, "%s", open_error ? open_error : "");
         free(open_error);
     }
     if (status == TD_OK)
@@ -547,9 +550,9 @@ static td_status_t build_locked(const char *const *sources, size_t count,
     if (status == TD_OK)
         status = write_final_metadata(db, meta, stats->failed_sources, error);
     if (status == TD_OK && td_xdb_commit(db) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     td_xdb_close(db);
 
     for (unsigned i = 0; i < started; i++)
@@ -581,7 +584,7 @@ static td_status_t open_current(const td_index_options_t *options, td_xdb_t **db
     char *open_error = NULL;
     td_status_t status = td_xdb_open(options->db, TD_XDB_OPEN, db, &open_error);
     if (status != TD_OK) {
-        failf(error, status, "%s", open_error ? open_error : "cannot open the index");
+        td_index_fail(error, status, "%s", open_error ? open_error : "cannot open the index");
         free(open_error);
         return status;
     }
@@ -623,7 +626,7 @@ static td_status_t commit_batch(td_xdb_t *db, bool begin_again, char **error)
 {
     if (td_xdb_commit_transaction(db) != TD_OK ||
         (begin_again && td_xdb_begin_transaction(db, true) != TD_OK))
-        return failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        return td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     return TD_OK;
 }
 
@@ -634,7 +637,7 @@ static td_status_t delete_missing(td_xdb_t *db, const td_strmap_t *seen, td_inde
     td_xlist_t *ids = NULL;
     td_status_t status = td_xdb_terms_with_prefix(db, TD_PREFIX_ID, &ids);
     if (status != TD_OK)
-        return failf(error, status, "%s", td_xdb_last_error(db));
+        return td_index_fail(error, status, "%s", td_xdb_last_error(db));
     for (size_t i = 0; i < td_xlist_count(ids) && status == TD_OK; i++) {
         size_t len;
         const char *term = td_xlist_string(ids, i, &len);
@@ -643,7 +646,7 @@ static td_status_t delete_missing(td_xdb_t *db, const td_strmap_t *seen, td_inde
             continue;
         status = td_xdb_delete_document(db, term);
         if (status != TD_OK)
-            failf(error, status, "%s", td_xdb_last_error(db));
+            td_index_fail(error, status, "%s", td_xdb_last_error(db));
         stats->deleted++;
     }
     td_xlist_free(ids);
@@ -654,7 +657,7 @@ static td_status_t update_locked(const char *const *sources, size_t count,
                                  const td_index_options_t *options, const td_index_meta_t *meta,
                                  td_index_stats_t *stats, char **error)
 {
-    double start = now_seconds();
+    double start = td_index_now();
     td_xdb_t *db = NULL;
     td_status_t status = open_current(options, &db, error);
     if (status != TD_OK)
@@ -666,8 +669,8 @@ static td_status_t update_locked(const char *const *sources, size_t count,
     if (status == TD_OK)
         status = td_doc_builder_new(analyzer, &builder);
     if (status != TD_OK)
-        failf(error, status, "cannot start the analyzer: %s",
-              analyzer_error ? analyzer_error : td_status_str(status));
+        td_index_fail(error, status, "cannot start the analyzer: %s",
+                      analyzer_error ? analyzer_error : td_status_str(status));
     free(analyzer_error);
 
     td_strmap_t seen;
@@ -677,7 +680,7 @@ static td_status_t update_locked(const char *const *sources, size_t count,
     if (status == TD_OK)
         status = open_reader(sources, count, options, &report, &reader, error);
     if (status == TD_OK && td_xdb_begin_transaction(db, true) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
 
     size_t pending = 0;
     td_trial_t *trial;
@@ -686,18 +689,18 @@ static td_status_t update_locked(const char *const *sources, size_t count,
         bool exists;
         snprintf(id, sizeof(id), TD_PREFIX_ID "%s", trial->nct_id);
         if (td_strmap_put(&seen, id, strlen(id), 1) != TD_OK)
-            status = failf(error, TD_ERR_NO_MEMORY, "out of memory");
+            status = td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
         if (status == TD_OK && (status = stored_hash(db, id, stored, &exists)) != TD_OK)
-            failf(error, status, "%s", td_xdb_last_error(db));
+            td_index_fail(error, status, "%s", td_xdb_last_error(db));
         if (status == TD_OK && (status = td_doc_content_hash(trial, hash)) != TD_OK)
-            failf(error, status, "out of memory");
+            td_index_fail(error, status, "out of memory");
         if (status == TD_OK && exists && strcmp(stored, hash) == 0) {
             stats->unchanged++;
         } else if (status == TD_OK) {
             char message[512];
             status = write_document(db, builder, trial, message, sizeof(message));
             if (status != TD_OK)
-                failf(error, status, "%s", message);
+                td_index_fail(error, status, "%s", message);
             else if (exists)
                 stats->updated++;
             else
@@ -711,7 +714,8 @@ static td_status_t update_locked(const char *const *sources, size_t count,
         td_trial_free(trial);
         progress(&report, reader, false);
         if (status == TD_OK && options->strict && report.errors)
-            status = failf(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
+            status =
+                td_index_fail(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
     }
     if (status == TD_DONE)
         status = TD_OK;
@@ -719,10 +723,11 @@ static td_status_t update_locked(const char *const *sources, size_t count,
     if (status == TD_OK && options->delete_missing) {
         td_reader_stats_t r = td_reader_stats(reader);
         if (r.failed_sources)
-            status = failf(error, TD_ERR_BAD_INPUT,
-                           "not deleting missing trials: %zu input file(s) could not be read "
-                           "completely",
-                           r.failed_sources);
+            status =
+                td_index_fail(error, TD_ERR_BAD_INPUT,
+                              "not deleting missing trials: %zu input file(s) could not be read "
+                              "completely",
+                              r.failed_sources);
         else
             status = delete_missing(db, &seen, stats, error);
     }
@@ -733,7 +738,7 @@ static td_status_t update_locked(const char *const *sources, size_t count,
     else if (db)
         td_xdb_cancel_transaction(db);
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     if (reader) {
         progress(&report, reader, true);
         finish_stats(stats, reader, start);
@@ -776,7 +781,7 @@ td_status_t td_index_delete(const char *const *ids, size_t count, const td_index
 {
     *error = NULL;
     memset(stats, 0, sizeof(*stats));
-    double start = now_seconds();
+    double start = td_index_now();
     td_index_lock_t lock;
     td_status_t status = td_index_lock(options->db, &lock, error);
     if (status != TD_OK)
@@ -784,7 +789,7 @@ td_status_t td_index_delete(const char *const *ids, size_t count, const td_index
     td_xdb_t *db = NULL;
     status = open_current(options, &db, error);
     if (status == TD_OK && td_xdb_begin_transaction(db, true) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     for (size_t i = 0; i < count && status == TD_OK; i++) {
         char nct[TD_NCT_ID_LEN + 1], id[TD_NCT_ID_LEN + 2];
         td_xdocid_t docid;
@@ -798,7 +803,7 @@ td_status_t td_index_delete(const char *const *ids, size_t count, const td_index
             if (td_xdb_find_unique(db, id, &docid) != TD_OK) {
                 diagnostic.message = "not in the index";
             } else if ((status = td_xdb_delete_document(db, id)) != TD_OK) {
-                failf(error, status, "%s", td_xdb_last_error(db));
+                td_index_fail(error, status, "%s", td_xdb_last_error(db));
                 break;
             } else {
                 stats->deleted++;
@@ -814,10 +819,10 @@ td_status_t td_index_delete(const char *const *ids, size_t count, const td_index
     else if (db)
         td_xdb_cancel_transaction(db);
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     td_xdb_close(db);
     td_index_unlock(&lock);
-    stats->seconds = now_seconds() - start;
+    stats->seconds = td_index_now() - start;
     return status;
 }
 
@@ -826,7 +831,7 @@ td_status_t td_index_compact(const td_index_options_t *options, td_index_stats_t
 {
     *error = NULL;
     memset(stats, 0, sizeof(*stats));
-    double start = now_seconds();
+    double start = td_index_now();
     td_index_lock_t lock;
     td_status_t status = td_index_lock(options->db, &lock, error);
     if (status != TD_OK)
@@ -835,17 +840,17 @@ td_status_t td_index_compact(const td_index_options_t *options, td_index_stats_t
     td_xdb_t *db = NULL;
     status = new_version(options->db, &v, error);
     if (status == TD_OK && !v.old[0])
-        status = failf(error, TD_ERR_NOT_FOUND, "no index at '%s'", options->db);
+        status = td_index_fail(error, TD_ERR_NOT_FOUND, "no index at '%s'", options->db);
     if (status == TD_OK)
         status = open_current(options, &db, error);
     if (status == TD_OK && td_xdb_compact(db, v.path, true) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
-        status = failf(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     td_xdb_close(db);
     if (v.old[0])
         status = finish_version(options->db, &v, status, error);
     td_index_unlock(&lock);
-    stats->seconds = now_seconds() - start;
+    stats->seconds = td_index_now() - start;
     return status;
 }

@@ -37,4 +37,12 @@ td_status_t td_index_upsert_locked(const char *const *sources, size_t count,
                                    const td_index_options_t *options, const td_index_meta_t *meta,
                                    td_index_stats_t *stats, char **error);
 
+/* Sets *error (when error is not NULL and *error is still NULL) to a
+ * malloc'd message, and returns `status`, so a failure is one statement. */
+td_status_t td_index_fail(char **error, td_status_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Seconds on the monotonic clock. */
+double td_index_now(void);
+
 #endif

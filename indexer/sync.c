@@ -32,29 +32,6 @@
 #define TIMEOUT_S 60            /* to connect, and at under a byte a second */
 #define PAGE_MAX (1024ul << 20) /* a larger response is refused */
 
-static td_status_t failf(char **error, td_status_t status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static td_status_t failf(char **error, td_status_t status, const char *fmt, ...)
-{
-    if (error && !*error) {
-        char message[2048];
-        va_list args;
-        va_start(args, fmt);
-        vsnprintf(message, sizeof(message), fmt, args);
-        va_end(args);
-        *error = strdup(message);
-    }
-    return status;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -138,7 +115,7 @@ static td_status_t fetcher_open(fetcher_t *f, char **error)
     f->curl = curl_easy_init();
     f->headers = curl_slist_append(NULL, "Accept: application/json");
     if (!f->curl || !f->headers)
-        return failf(error, TD_ERR_NO_MEMORY, "cannot start libcurl");
+        return td_index_fail(error, TD_ERR_NO_MEMORY, "cannot start libcurl");
     CURL *c = f->curl;
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, f->headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -216,10 +193,10 @@ static td_status_t fetch(fetcher_t *f, unsigned page, const char *url, char **er
         if (code == CURLE_OK && http >= 200 && http < 300)
             return TD_OK;
         if (f->body.no_memory)
-            return failf(error, TD_ERR_NO_MEMORY, "page %u (%s): out of memory", page, url);
+            return td_index_fail(error, TD_ERR_NO_MEMORY, "page %u (%s): out of memory", page, url);
         if (f->body.too_large)
-            return failf(error, TD_ERR_IO, "page %u (%s): larger than %lu MB", page, url,
-                         PAGE_MAX >> 20);
+            return td_index_fail(error, TD_ERR_IO, "page %u (%s): larger than %lu MB", page, url,
+                                 PAGE_MAX >> 20);
 
         char why[512];
         bool retry;
@@ -234,10 +211,10 @@ static td_status_t fetch(fetcher_t *f, unsigned page, const char *url, char **er
             snprintf(why, sizeof(why), "HTTP %ld%s", http, excerpt);
         }
         if (!retry)
-            return failf(error, TD_ERR_IO, "page %u (%s): %s", page, url, why);
+            return td_index_fail(error, TD_ERR_IO, "page %u (%s): %s", page, url, why);
         if (attempt == TRIES)
-            return failf(error, TD_ERR_IO, "page %u (%s): %s (gave up after %d tries)", page, url,
-                         why, TRIES);
+            return td_index_fail(error, TD_ERR_IO, "page %u (%s): %s (gave up after %d tries)",
+                                 page, url, why, TRIES);
 
         curl_off_t retry_after = 0;
         long delay = wait_ms;
@@ -259,19 +236,20 @@ static td_status_t check_page(const body_t *body, unsigned page, const char *url
     json_error_t parse_error;
     json_t *root = json_loadb(body->data ? body->data : "", body->len, 0, &parse_error);
     if (!root)
-        return failf(error, TD_ERR_BAD_INPUT,
-                     "page %u (%s): not valid JSON: %s at line %d, column %d", page, url,
-                     parse_error.text, parse_error.line, parse_error.column);
+        return td_index_fail(error, TD_ERR_BAD_INPUT,
+                             "page %u (%s): not valid JSON: %s at line %d, column %d", page, url,
+                             parse_error.text, parse_error.line, parse_error.column);
     td_status_t status = TD_OK;
     json_t *next = json_object_get(root, "nextPageToken");
     if (!json_is_array(json_object_get(root, "studies")))
-        status = failf(error, TD_ERR_BAD_INPUT, "page %u (%s): no \"studies\" array", page, url);
+        status =
+            td_index_fail(error, TD_ERR_BAD_INPUT, "page %u (%s): no \"studies\" array", page, url);
     else if (next && !json_is_null(next) && !json_is_string(next))
-        status = failf(error, TD_ERR_BAD_INPUT, "page %u (%s): nextPageToken is not a string", page,
-                       url);
+        status = td_index_fail(error, TD_ERR_BAD_INPUT,
+                               "page %u (%s): nextPageToken is not a string", page, url);
     else if (json_is_string(next) && json_string_length(next) &&
              !(*token = strdup(json_string_value(next))))
-        status = failf(error, TD_ERR_NO_MEMORY, "out of memory");
+        status = td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
     json_decref(root);
     return status;
 }
@@ -280,10 +258,11 @@ static td_status_t save_page(const body_t *body, const char *path, char **error)
 {
     FILE *file = fopen(path, "wb");
     if (!file)
-        return failf(error, TD_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+        return td_index_fail(error, TD_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
     bool ok = fwrite(body->data, 1, body->len, file) == body->len;
     ok = fclose(file) == 0 && ok;
-    return ok ? TD_OK : failf(error, TD_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    return ok ? TD_OK
+              : td_index_fail(error, TD_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
 }
 
 /* ---- the pages on disk ---- */
@@ -338,7 +317,7 @@ static td_status_t pages_add(pages_t *p, const char *url, char **path, char **er
         if (urls)
             p->urls = urls;
         if (!paths || !urls)
-            return failf(error, TD_ERR_NO_MEMORY, "out of memory");
+            return td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
         p->capacity = capacity;
     }
     size_t n = strlen(p->dir) + 32;
@@ -346,7 +325,7 @@ static td_status_t pages_add(pages_t *p, const char *url, char **path, char **er
     if (!file || !copy) {
         free(file);
         free(copy);
-        return failf(error, TD_ERR_NO_MEMORY, "out of memory");
+        return td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
     }
     snprintf(file, n, "%s/page-%04zu.json", p->dir, p->count + 1);
     p->paths[p->count] = file;
@@ -375,7 +354,7 @@ static td_status_t fetch_pages(const char *first_url, pages_t *p, char **error)
     td_status_t status = fetcher_open(&f, error);
     char *url = strdup(first_url), *token = NULL, *previous = NULL;
     if (status == TD_OK && !url)
-        status = failf(error, TD_ERR_NO_MEMORY, "out of memory");
+        status = td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
     while (status == TD_OK && url) {
         unsigned page = (unsigned) p->count + 1;
         char *path = NULL;
@@ -392,8 +371,9 @@ static td_status_t fetch_pages(const char *first_url, pages_t *p, char **error)
             break;
         /* A server that hands out the same token again would never end. */
         if (previous && strcmp(previous, token) == 0) {
-            status = failf(error, TD_ERR_BAD_INPUT, "page %u (%s): nextPageToken repeats '%s'",
-                           page, p->urls[p->count - 1], token);
+            status =
+                td_index_fail(error, TD_ERR_BAD_INPUT, "page %u (%s): nextPageToken repeats '%s'",
+                              page, p->urls[p->count - 1], token);
             break;
         }
         char *escaped = curl_easy_escape(f.curl, token, 0);
@@ -402,7 +382,7 @@ static td_status_t fetch_pages(const char *first_url, pages_t *p, char **error)
         if (url)
             snprintf(url, n, "%s&pageToken=%s", first_url, escaped);
         else
-            status = failf(error, TD_ERR_NO_MEMORY, "out of memory");
+            status = td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
         curl_free(escaped);
         free(previous);
         previous = token;
@@ -449,29 +429,31 @@ static td_status_t start_date(const char *db, const char *since, char out[11], c
 {
     if (since) {
         if (!is_date(since))
-            return failf(error, TD_ERR_RANGE, "'%s' is not a date (YYYY-MM-DD)", since);
+            return td_index_fail(error, TD_ERR_RANGE, "'%s' is not a date (YYYY-MM-DD)", since);
         memcpy(out, since, 11);
         return TD_OK;
     }
     struct stat st;
     if (lstat(db, &st) != 0)
-        return failf(error, TD_ERR_NOT_FOUND,
-                     "no index at '%s' to take the date to sync from: pass --since YYYY-MM-DD", db);
+        return td_index_fail(
+            error, TD_ERR_NOT_FOUND,
+            "no index at '%s' to take the date to sync from: pass --since YYYY-MM-DD", db);
     td_xdb_t *xdb = NULL;
     char *open_error = NULL, *mark = NULL;
     size_t len = 0;
     td_status_t status = td_xdb_open(db, TD_XDB_READ, &xdb, &open_error);
     if (status != TD_OK)
-        failf(error, status, "%s", open_error ? open_error : "cannot open the index");
+        td_index_fail(error, status, "%s", open_error ? open_error : "cannot open the index");
     else if ((status = td_xdb_get_metadata(xdb, TD_META_LAST_SYNC, &mark, &len)) ==
              TD_ERR_NOT_FOUND)
-        failf(error, status, "index '%s' has never been synced: pass --since YYYY-MM-DD", db);
+        td_index_fail(error, status, "index '%s' has never been synced: pass --since YYYY-MM-DD",
+                      db);
     else if (status != TD_OK)
-        failf(error, status, "%s", td_xdb_last_error(xdb));
+        td_index_fail(error, status, "%s", td_xdb_last_error(xdb));
     else if (len != 10 || !is_date(mark))
-        status =
-            failf(error, TD_ERR_CORRUPT, "index '%s' has a sync mark that is not a date: '%.*s'",
-                  db, (int) (len > 40 ? 40 : len), mark);
+        status = td_index_fail(error, TD_ERR_CORRUPT,
+                               "index '%s' has a sync mark that is not a date: '%.*s'", db,
+                               (int) (len > 40 ? 40 : len), mark);
     else
         memcpy(out, mark, 11);
     free(mark);
@@ -519,13 +501,14 @@ static td_status_t sync_locked(const char *api_url, const char *since,
     pages_t pages = {.count = 0};
     snprintf(pages.dir, sizeof(pages.dir), "%s.sync-%ld", options->db, (long) getpid());
     if (mkdir(pages.dir, 0700) != 0) {
-        status = failf(error, TD_ERR_IO, "cannot create '%s': %s", pages.dir, strerror(errno));
+        status =
+            td_index_fail(error, TD_ERR_IO, "cannot create '%s': %s", pages.dir, strerror(errno));
         pages.dir[0] = '\0';
         return status;
     }
     char *url = first_page_url(api_url, date);
-    status =
-        url ? fetch_pages(url, &pages, error) : failf(error, TD_ERR_NO_MEMORY, "out of memory");
+    status = url ? fetch_pages(url, &pages, error)
+                 : td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
     free(url);
 
     if (status == TD_OK) {
@@ -549,9 +532,9 @@ td_status_t td_index_sync(const char *api_url, const char *since, const td_index
 {
     *error = NULL;
     memset(stats, 0, sizeof(*stats));
-    double start = now_seconds();
+    double start = td_index_now();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return failf(error, TD_ERR_INTERNAL, "cannot start libcurl");
+        return td_index_fail(error, TD_ERR_INTERNAL, "cannot start libcurl");
     td_index_lock_t lock;
     td_status_t status = td_index_lock(options->db, &lock, error);
     if (status == TD_OK) {
@@ -559,6 +542,6 @@ td_status_t td_index_sync(const char *api_url, const char *since, const td_index
         td_index_unlock(&lock);
     }
     curl_global_cleanup();
-    stats->seconds = now_seconds() - start;
+    stats->seconds = td_index_now() - start;
     return status;
 }

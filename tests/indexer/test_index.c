@@ -16,13 +16,6 @@
 
 TestSuite(index, .init = td_test_dir_setup, .fini = td_test_dir_teardown, .timeout = 300);
 
-static char *db_path(const char *name)
-{
-    char *path = malloc(strlen(td_test_dir) + strlen(name) + 2);
-    sprintf(path, "%s/%s", td_test_dir, name);
-    return path;
-}
-
 static td_index_options_t options_for(const char *db)
 {
     return (td_index_options_t){.db = db, .format = TD_FORMAT_AUTO, .threads = 2};
@@ -64,7 +57,7 @@ static uint32_t term_frequency(const char *db_name, const char *term)
  * (NCT99000017) and the file NCT99000041 left out when `drop` is set. */
 static char *sample_copy(const char *name, const char *old_text, const char *new_text, bool drop)
 {
-    char *dir = db_path(name);
+    char *dir = td_test_path(name);
     mkdir(dir, 0755);
     for (int i = 1; i <= 41; i++) {
         if (drop && i == 41)
@@ -95,7 +88,7 @@ static char *sample_copy(const char *name, const char *old_text, const char *new
 
 Test(index, build_indexes_the_sample_corpus)
 {
-    char *db = db_path("sample.db");
+    char *db = td_test_path("sample.db");
     td_index_stats_t stats = build(db, TD_SAMPLE_DIR);
     cr_assert_eq(stats.read, 41);
     cr_assert_eq(stats.documents, 41);
@@ -117,7 +110,7 @@ Test(index, build_indexes_the_sample_corpus)
 
 Test(index, rebuild_swaps_versions_and_removes_the_old_one)
 {
-    char *db = db_path("swap.db");
+    char *db = td_test_path("swap.db");
     build(db, TD_SAMPLE_DIR);
     char first[4096] = "", second[4096] = "";
     cr_assert_gt(readlink(db, first, sizeof(first) - 1), 0);
@@ -134,7 +127,7 @@ Test(index, rebuild_swaps_versions_and_removes_the_old_one)
 
 Test(index, unchanged_update_skips_every_trial)
 {
-    char *db = db_path("same.db");
+    char *db = td_test_path("same.db");
     build(db, TD_SAMPLE_DIR);
     td_index_stats_t stats = update(db, TD_SAMPLE_DIR, false);
     cr_assert_eq(stats.unchanged, 41);
@@ -147,10 +140,10 @@ Test(index, update_and_delete_end_where_a_fresh_build_starts)
 {
     /* The final data: NCT99000017 retitled, NCT99000041 gone. */
     char *final_dir = sample_copy("final", "HER2-Low", "HER2-Low (retitled)", true);
-    char *fresh = db_path("fresh.db");
+    char *fresh = td_test_path("fresh.db");
     build(fresh, final_dir);
 
-    char *db = db_path("updated.db");
+    char *db = td_test_path("updated.db");
     build(db, TD_SAMPLE_DIR);
     td_index_stats_t stats = update(db, final_dir, true);
     cr_assert_eq(stats.updated, 1);
@@ -171,7 +164,7 @@ Test(index, update_and_delete_end_where_a_fresh_build_starts)
 
 Test(index, update_of_a_missing_index_builds_it)
 {
-    char *db = db_path("new.db");
+    char *db = td_test_path("new.db");
     td_index_stats_t stats = update(db, TD_SAMPLE_DIR, false);
     cr_assert_eq(stats.documents, 41);
     free(db);
@@ -179,7 +172,7 @@ Test(index, update_of_a_missing_index_builds_it)
 
 Test(index, delete_by_id_reports_unknown_ids)
 {
-    char *db = db_path("delete.db");
+    char *db = td_test_path("delete.db");
     build(db, TD_SAMPLE_DIR);
     td_test_run_t run = {0};
     td_index_options_t options = options_for(db);
@@ -199,7 +192,7 @@ Test(index, delete_by_id_reports_unknown_ids)
 
 Test(index, bad_records_are_reported_and_the_rest_lands)
 {
-    char *db = db_path("bad.db");
+    char *db = td_test_path("bad.db");
     td_test_run_t run = {0};
     td_index_options_t options = options_for(db);
     options.on_diag = td_test_collect_diag;
@@ -213,7 +206,7 @@ Test(index, bad_records_are_reported_and_the_rest_lands)
     cr_assert_not_null(td_test_find_diag(&run, "malformed NCT ID"));
 
     /* --strict stops at the first bad record and leaves no index. */
-    char *strict_db = db_path("strict.db");
+    char *strict_db = td_test_path("strict.db");
     options.db = strict_db;
     options.strict = true;
     cr_assert_eq(td_index_build(&source, 1, &options, &stats, &error), TD_ERR_BAD_INPUT);
@@ -228,7 +221,7 @@ Test(index, bad_records_are_reported_and_the_rest_lands)
 
 Test(index, second_writer_is_told_who_holds_the_lock)
 {
-    char *db = db_path("locked.db");
+    char *db = td_test_path("locked.db");
     build(db, TD_SAMPLE_DIR);
     int ready[2];
     cr_assert_eq(pipe(ready), 0);
@@ -265,7 +258,7 @@ Test(index, second_writer_is_told_who_holds_the_lock)
 
 Test(index, plain_directory_is_not_replaced)
 {
-    char *db = db_path("plain.db");
+    char *db = td_test_path("plain.db");
     mkdir(db, 0755);
     td_index_options_t options = options_for(db);
     td_index_stats_t stats;
@@ -279,7 +272,7 @@ Test(index, plain_directory_is_not_replaced)
 
 Test(index, compact_keeps_every_trial_and_swaps_in_place)
 {
-    char *db = db_path("compact.db");
+    char *db = td_test_path("compact.db");
     build(db, TD_SAMPLE_DIR);
     char *before = td_test_index_content(db);
     char first[4096] = "";

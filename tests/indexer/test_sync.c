@@ -255,13 +255,6 @@ static size_t count_of(const char *text, const char *needle)
 
 /* ---- indexes ---- */
 
-static char *db_path(const char *name)
-{
-    char *path = malloc(strlen(td_test_dir) + strlen(name) + 2);
-    sprintf(path, "%s/%s", td_test_dir, name);
-    return path;
-}
-
 static td_index_options_t options_for(const char *db)
 {
     return (td_index_options_t){.db = db, .format = TD_FORMAT_AUTO, .threads = 2};
@@ -293,35 +286,6 @@ static td_status_t run_sync(const char *url, const char *since, const char *db,
     td_index_options_t options = options_for(db);
     *error = NULL;
     return td_index_sync(url, since, &options, stats, error);
-}
-
-/* Every trial of an index as "NCT… hash" lines, sorted: what must agree
- * between two indexes of the same data. */
-static char *content(const char *db_name)
-{
-    td_xdb_t *db;
-    char *error = NULL;
-    cr_assert_eq(td_xdb_open(db_name, TD_XDB_READ, &db, &error), TD_OK, "%s", error);
-    td_xlist_t *ids;
-    cr_assert_eq(td_xdb_terms_with_prefix(db, TD_PREFIX_ID, &ids), TD_OK);
-    size_t n = td_xlist_count(ids);
-    char *out = calloc(n * 40 + 1, 1);
-    for (size_t i = 0; i < n; i++) {
-        const char *id = td_xlist_string(ids, i, NULL);
-        td_xdocid_t docid;
-        cr_assert_eq(td_xdb_find_unique(db, id, &docid), TD_OK);
-        td_xdoc_t *doc;
-        cr_assert_eq(td_xdb_get_document(db, docid, &doc), TD_OK);
-        char *hash;
-        size_t len;
-        cr_assert_eq(td_xdoc_get_value(doc, TD_SLOT_CONTENT_HASH, &hash, &len), TD_OK);
-        sprintf(out + strlen(out), "%s %.*s\n", id + 1, (int) len, hash);
-        free(hash);
-        td_xdoc_free(doc);
-    }
-    td_xlist_free(ids);
-    td_xdb_close(db);
-    return out;
 }
 
 /* The stored high-water mark, malloc'd, or NULL when there is none. */
@@ -382,7 +346,7 @@ static void assert_no_pages_left(void)
 
 Test(sync, adds_the_rest_and_ends_where_a_fresh_build_starts)
 {
-    char *fresh = db_path("fresh.db"), *db = db_path("synced.db");
+    char *fresh = td_test_path("fresh.db"), *db = td_test_path("synced.db");
     const char *all = TD_SAMPLE_DIR;
     build_from(fresh, &all, 1);
     build_first(db, 20);
@@ -403,7 +367,7 @@ Test(sync, adds_the_rest_and_ends_where_a_fresh_build_starts)
     cr_assert_eq(stats.updated + stats.deleted + stats.rejected, 0);
     cr_assert_eq(stats.documents, 41);
 
-    char *expected = content(fresh), *got = content(db);
+    char *expected = td_test_index_content(fresh), *got = td_test_index_content(db);
     cr_assert_str_eq(got, expected);
     assert_marked_today(db, day);
     assert_no_pages_left();
@@ -416,7 +380,7 @@ Test(sync, adds_the_rest_and_ends_where_a_fresh_build_starts)
 
 Test(sync, requests_carry_the_date_filter_and_follow_page_tokens)
 {
-    char *db = db_path("filter.db");
+    char *db = td_test_path("filter.db");
     pages_t pages = sample_pages();
     server_t server = server_start(&pages, (plan_t){0});
     td_index_stats_t stats;
@@ -442,7 +406,7 @@ Test(sync, requests_carry_the_date_filter_and_follow_page_tokens)
 
 Test(sync, without_since_starts_from_the_stored_mark)
 {
-    char *db = db_path("mark.db");
+    char *db = td_test_path("mark.db");
     build_first(db, 41);
     set_mark(db, "2023-07-01");
     pages_t pages = sample_pages();
@@ -464,7 +428,7 @@ Test(sync, without_since_starts_from_the_stored_mark)
 
 Test(sync, without_since_or_mark_asks_for_since)
 {
-    char *db = db_path("nomark.db");
+    char *db = td_test_path("nomark.db");
     td_index_stats_t stats;
     char *error;
     /* Nothing listens on the discard port: no request may be needed. */
@@ -486,7 +450,7 @@ Test(sync, without_since_or_mark_asks_for_since)
 /* A failed sync leaves the index, and its mark, exactly as they were. */
 static void assert_untouched(const char *db, const char *before)
 {
-    char *after = content(db), *mark = mark_of(db);
+    char *after = td_test_index_content(db), *mark = mark_of(db);
     cr_assert_str_eq(after, before, "nothing is committed");
     cr_assert_str_eq(mark, "2020-01-01", "the old mark stays");
     assert_no_pages_left();
@@ -496,10 +460,10 @@ static void assert_untouched(const char *db, const char *before)
 
 Test(sync, server_failing_mid_way_commits_nothing)
 {
-    char *db = db_path("failing.db");
+    char *db = td_test_path("failing.db");
     build_first(db, 20);
     set_mark(db, "2020-01-01");
-    char *before = content(db);
+    char *before = td_test_index_content(db);
     pages_t pages = sample_pages();
     server_t server =
         server_start(&pages, (plan_t){.fail_page = 3, .fail_status = 500, .fail_times = -1});
@@ -525,7 +489,7 @@ Test(sync, server_failing_mid_way_commits_nothing)
 
 Test(sync, transient_failures_are_retried)
 {
-    char *db = db_path("retried.db");
+    char *db = td_test_path("retried.db");
     build_first(db, 20);
     pages_t pages = sample_pages();
     const int statuses[] = {500, 503, 429};
@@ -551,10 +515,10 @@ Test(sync, transient_failures_are_retried)
 
 Test(sync, client_errors_fail_at_once)
 {
-    char *db = db_path("client.db");
+    char *db = td_test_path("client.db");
     build_first(db, 20);
     set_mark(db, "2020-01-01");
-    char *before = content(db);
+    char *before = td_test_index_content(db);
     pages_t pages = sample_pages();
     server_t server =
         server_start(&pages, (plan_t){.fail_page = 2, .fail_status = 400, .fail_times = -1});
@@ -577,10 +541,10 @@ Test(sync, client_errors_fail_at_once)
 
 Test(sync, malformed_page_fails_with_the_page_named)
 {
-    char *db = db_path("malformed.db");
+    char *db = td_test_path("malformed.db");
     build_first(db, 20);
     set_mark(db, "2020-01-01");
-    char *before = content(db);
+    char *before = td_test_index_content(db);
     pages_t pages = sample_pages();
 
     /* Page 2 cut in half, then page 4 without a "studies" array. */
@@ -619,7 +583,7 @@ Test(sync, malformed_page_fails_with_the_page_named)
 
 Test(sync, bad_studies_are_reported_and_the_rest_lands)
 {
-    char *db = db_path("bad.db");
+    char *db = td_test_path("bad.db");
     pages_t pages = sample_pages();
     /* Page 2: one sound study and one with a broken NCT ID. */
     char *good = sample_path(11), *text = td_test_slurp(good, NULL);
@@ -657,10 +621,10 @@ Test(sync, bad_studies_are_reported_and_the_rest_lands)
 
 Test(sync, strict_stop_while_applying_keeps_the_old_mark)
 {
-    char *db = db_path("strict.db");
+    char *db = td_test_path("strict.db");
     build_first(db, 20);
     set_mark(db, "2020-01-01");
-    char *before = content(db);
+    char *before = td_test_index_content(db);
     pages_t pages = sample_pages();
     const char *body = "{\"studies\":[{\"protocolSection\":{\"identificationModule\":"
                        "{\"nctId\":\"NCT123\"}}}],\"nextPageToken\":\"p3+x/=\"}";
@@ -682,7 +646,7 @@ Test(sync, strict_stop_while_applying_keeps_the_old_mark)
 
 Test(sync, second_writer_is_refused_before_any_request)
 {
-    char *db = db_path("locked.db");
+    char *db = td_test_path("locked.db");
     build_first(db, 5);
     int ready[2];
     cr_assert_eq(pipe(ready), 0);
@@ -722,7 +686,7 @@ Test(sync, second_writer_is_refused_before_any_request)
 
 Test(sync, no_changes_is_a_quiet_success)
 {
-    char *db = db_path("quiet.db");
+    char *db = td_test_path("quiet.db");
     build_first(db, 5);
     set_mark(db, "2020-01-01");
     pages_t pages = sample_pages();
@@ -750,7 +714,7 @@ Test(sync, no_changes_is_a_quiet_success)
 
 Test(sync, second_sync_with_nothing_changed_skips_everything)
 {
-    char *db = db_path("again.db");
+    char *db = td_test_path("again.db");
     build_first(db, 20);
     pages_t pages = sample_pages();
     for (int run = 0; run < 2; run++) {
@@ -772,10 +736,10 @@ Test(sync, second_sync_with_nothing_changed_skips_everything)
 Test(sync, stalled_server_times_out)
 {
     setenv("TRIALDEX_SYNC_TIMEOUT", "1", 1);
-    char *db = db_path("stalled.db");
+    char *db = td_test_path("stalled.db");
     build_first(db, 5);
     set_mark(db, "2020-01-01");
-    char *before = content(db);
+    char *before = td_test_index_content(db);
     pages_t pages = sample_pages();
     server_t server = server_start(&pages, (plan_t){.stall = true, .max_requests = 5});
     td_index_stats_t stats;
@@ -847,7 +811,7 @@ Test(sync, shared_corpus_pages_land_like_a_fresh_build)
         free(studies[i]);
     free(studies);
 
-    char *fresh = db_path("fresh.db"), *db = db_path("synced.db");
+    char *fresh = td_test_path("fresh.db"), *db = td_test_path("synced.db");
     const char *source = SHARED_STUDIES;
     td_index_options_t options = options_for(fresh);
     td_index_stats_t built;
@@ -872,7 +836,7 @@ Test(sync, shared_corpus_pages_land_like_a_fresh_build)
             cr_assert_eq(stats.unchanged, built.read, "the second finds nothing new");
         free(seen);
     }
-    char *expected = content(fresh), *got = content(db);
+    char *expected = td_test_index_content(fresh), *got = td_test_index_content(db);
     cr_assert_str_eq(got, expected);
     free(expected);
     free(got);

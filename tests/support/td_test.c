@@ -206,6 +206,14 @@ void td_test_archive(const char *out, const char *format, const char *filter,
     archive_write_free(a);
 }
 
+char *td_test_path(const char *name)
+{
+    char *path = malloc(strlen(td_test_dir) + strlen(name) + 2);
+    cr_assert_not_null(path);
+    sprintf(path, "%s/%s", td_test_dir, name);
+    return path;
+}
+
 char *td_test_index_content(const char *db)
 {
     td_xdb_t *x;

@@ -94,6 +94,9 @@ typedef struct td_test_member {
 void td_test_archive(const char *out, const char *format, const char *filter,
                      const td_test_member_t *members, size_t count);
 
+/* td_test_dir + "/" + name, malloc'd. */
+char *td_test_path(const char *name);
+
 /* Every trial of the index at `db` as "NCT… hash" lines in ID order: what
  * two indexes of the same data must agree on (the content hash covers the
  * whole record). Returns a malloc'd string. */
