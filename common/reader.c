@@ -22,12 +22,15 @@
  * rejected, finish_record()), which counts it by what it cost: nothing (a
  * warning), a record, or the rest of a file or member.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "td_reader.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +246,36 @@ static bool push_pending(td_reader_t *reader, const char *path)
     return true;
 }
 
+static bool is_record_file_name(const char *name);
+
+/* Adds up the sizes of the files a walk of the sources will read, for
+ * progress; standard input makes the total unknown (0). nftw passes no
+ * user pointer, hence the global under a mutex. */
+static uint64_t walk_total;
+
+static int add_record_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    if (flag == FTW_F && (ftw->level == 0 || is_record_file_name(path + ftw->base)))
+        walk_total += (uint64_t) st->st_size;
+    return 0;
+}
+
+static uint64_t input_total(const char *const *sources, size_t count)
+{
+    static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(sources[i], "-") == 0)
+            return 0;
+        pthread_mutex_lock(&mutex);
+        walk_total = 0;
+        nftw(sources[i], add_record_file, 16, 0);
+        total += walk_total;
+        pthread_mutex_unlock(&mutex);
+    }
+    return total;
+}
+
 td_status_t td_reader_open(const char *const *sources, size_t source_count, td_format_t format,
                            td_diag_fn on_diag, void *user, td_reader_t **out)
 {
@@ -257,6 +290,7 @@ td_status_t td_reader_open(const char *const *sources, size_t source_count, td_f
             td_reader_close(reader);
             return TD_ERR_NO_MEMORY;
         }
+    reader->stats.input_total = input_total(sources, source_count);
     *out = reader;
     return TD_OK;
 }
@@ -273,8 +307,10 @@ static void close_member(td_reader_t *reader)
 static void close_file(td_reader_t *reader)
 {
     close_member(reader);
-    if (reader->archive)
+    if (reader->archive) {
+        reader->stats.input_bytes += (uint64_t) archive_filter_bytes(reader->archive, -1);
         archive_read_free(reader->archive);
+    }
     reader->archive = NULL;
     free(reader->path);
     reader->path = NULL;
@@ -295,7 +331,10 @@ void td_reader_close(td_reader_t *reader)
 
 td_reader_stats_t td_reader_stats(const td_reader_t *reader)
 {
-    return reader->stats;
+    td_reader_stats_t stats = reader->stats;
+    if (reader->archive)
+        stats.input_bytes += (uint64_t) archive_filter_bytes(reader->archive, -1);
+    return stats;
 }
 
 /* ---- the byte stream of the current member ---- */

@@ -107,6 +107,10 @@ typedef struct td_reader_stats {
     size_t failed_sources; /* files or members not read to their end: missing,
                               unreadable, not JSON or XML, truncated, damaged */
     uint64_t bytes;        /* bytes of record data read, after decompression */
+    uint64_t input_bytes;  /* bytes of the source files consumed so far, as stored */
+    uint64_t input_total;  /* the sources' total size as stored, or 0 when unknown
+                              (standard input); input_bytes / input_total is the
+                              progress */
 } td_reader_stats_t;
 
 typedef struct td_reader td_reader_t;

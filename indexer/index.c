@@ -117,7 +117,8 @@ static void progress(report_t *report, const td_reader_t *reader, bool force)
         return;
     report->last_progress = now;
     td_reader_stats_t stats = td_reader_stats(reader);
-    td_index_progress_t p = {stats.records + stats.rejected, now - report->start, stats.bytes};
+    td_index_progress_t p = {stats.records + stats.rejected, now - report->start, stats.bytes,
+                             stats.input_bytes, stats.input_total};
     options->on_progress(&p, options->user);
 }
 

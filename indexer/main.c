@@ -285,11 +285,20 @@ static int parse_arguments(const char *command, int argc, char **argv, const cha
     return EXIT_CLEAN;
 }
 
+/* Records, rate, and when the input's size is known, percent and ETA. */
 static void show_progress(const td_index_progress_t *p, void *user)
 {
     (void) user;
-    fprintf(stderr, "\r%zu records, %.0f records/s, %.1f MB read   ", p->records,
-            p->seconds > 0 ? (double) p->records / p->seconds : 0.0, (double) p->bytes / 1e6);
+    double rate = p->seconds > 0 ? (double) p->records / p->seconds : 0.0;
+    fprintf(stderr, "\r%zu records, %.0f records/s", p->records, rate);
+    if (p->input_total && p->input_bytes && p->input_bytes <= p->input_total) {
+        double done = (double) p->input_bytes / (double) p->input_total;
+        double eta = p->seconds * (1 - done) / done;
+        fprintf(stderr, ", %.0f%%, ETA %.0f s", done * 100, eta);
+    } else {
+        fprintf(stderr, ", %.1f MB read", (double) p->bytes / 1e6);
+    }
+    fputs("   ", stderr);
 }
 
 static int exit_for(td_status_t status)

@@ -61,7 +61,9 @@ const char *td_index_default_path(void);
 typedef struct td_index_progress {
     size_t records; /* records read so far */
     double seconds; /* since the start */
-    uint64_t bytes; /* input bytes read so far (decompressed) */
+    uint64_t bytes;       /* input bytes read so far (decompressed) */
+    uint64_t input_bytes; /* of the source files as stored, consumed so far */
+    uint64_t input_total; /* the sources' total size as stored; 0 when unknown */
 } td_index_progress_t;
 
 typedef struct td_index_options {

@@ -1,5 +1,6 @@
 /* Reader framing: sources, archives, compression, JSON shapes and bad input. */
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -820,4 +821,38 @@ Test(reader, format_names)
     cr_assert_eq(format, TD_FORMAT_BEIR);
     cr_assert_not(td_format_parse("csv", &format));
     cr_assert_str_eq(td_format_name(TD_FORMAT_CTGOV_JSON), "json");
+}
+
+Test(reader, progress_counts_stored_bytes_against_the_total)
+{
+    td_test_member_t member = {"studies.jsonl", FRAMING "/studies.jsonl"};
+    char *gz = td_test_path("studies.jsonl.gz");
+    td_test_archive(gz, "raw", "gzip", &member, 1);
+    struct stat st;
+    cr_assert_eq(stat(gz, &st), 0);
+    const char *sources[] = {gz, FRAMING "/xmldir"};
+    td_test_run_t run;
+    td_test_read(sources, 2, TD_FORMAT_AUTO, &run);
+    cr_assert_eq(run.trial_count, 6);
+    uint64_t xml = 0;
+    static const char *const files[] = {"a/NCT90000051.xml", "a/NCT90000052.xml",
+                                        "b/NCT90000053.xml"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[512];
+        struct stat file;
+        snprintf(path, sizeof(path), FRAMING "/xmldir/%s", files[i]);
+        cr_assert_eq(stat(path, &file), 0);
+        xml += (uint64_t) file.st_size;
+    }
+    cr_assert_eq(run.stats.input_total, (uint64_t) st.st_size + xml,
+                 "the walk counts record files only (README.txt is passed over)");
+    cr_assert_eq(run.stats.input_bytes, run.stats.input_total, "everything was consumed");
+    td_test_run_free(&run);
+
+    const char *stdin_source = "-";
+    td_reader_t *reader;
+    cr_assert_eq(td_reader_open(&stdin_source, 1, TD_FORMAT_AUTO, NULL, NULL, &reader), TD_OK);
+    cr_assert_eq(td_reader_stats(reader).input_total, 0, "standard input has no known size");
+    td_reader_close(reader);
+    free(gz);
 }
