@@ -11,6 +11,7 @@
  * lock's owner is reported by pid. Readers take no lock.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -188,11 +189,18 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* Stamps a new build: its schema version and when it was built. */
 static td_status_t write_metadata(td_xdb_t *db, char **error)
 {
-    char value[64];
-    snprintf(value, sizeof(value), "%d", TD_SCHEMA_VERSION);
-    td_status_t status = td_xdb_set_metadata(db, TD_META_SCHEMA, value, strlen(value));
+    char schema[16], built[32];
+    snprintf(schema, sizeof(schema), "%d", TD_SCHEMA_VERSION);
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(built, sizeof(built), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    td_status_t status = td_xdb_set_metadata(db, TD_META_SCHEMA, schema, strlen(schema));
+    if (status == TD_OK)
+        status = td_xdb_set_metadata(db, TD_META_BUILT, built, strlen(built));
     if (status != TD_OK)
         return td_index_fail(error, status, "%s", td_xdb_last_error(db));
     return TD_OK;
@@ -248,7 +256,6 @@ typedef struct shard {
     const td_analyzer_t *analyzer;
     td_xdb_t *db;
     char path[8300];
-    size_t written;
     td_status_t status;
     char error[512];
 } shard_t;
@@ -318,7 +325,6 @@ static void *shard_main(void *arg)
     while ((trial = shard_pop(s))) {
         if (s->status == TD_OK) {
             s->status = write_document(s->db, builder, trial, s->error, sizeof(s->error));
-            s->written += s->status == TD_OK;
         }
         td_trial_free(trial);
     }
@@ -360,6 +366,16 @@ static td_status_t open_reader(const char *const *sources, size_t count,
                            : td_index_fail(error, status, "cannot start reading: out of memory");
 }
 
+/* With --strict, bad input seen at any point (even after the last good
+ * record) stops the job before anything is applied. */
+static td_status_t strict_check(const td_index_options_t *options, const report_t *report,
+                                char **error)
+{
+    if (options->strict && report->errors)
+        return td_index_fail(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
+    return TD_OK;
+}
+
 static void finish_stats(td_index_stats_t *stats, const td_reader_t *reader, double start)
 {
     td_reader_stats_t r = td_reader_stats(reader);
@@ -378,12 +394,47 @@ typedef struct version {
     char target[8192];
 } version_t;
 
+/* Whether a link target is one of db's own versions, "<db>.data/<name>":
+ * only those are ever removed. */
+static bool own_version(const char *db, const char *target)
+{
+    char prefix[4096];
+    snprintf(prefix, sizeof(prefix), "%s.data/", base_name(db));
+    size_t len = strlen(prefix);
+    return strncmp(target, prefix, len) == 0 && target[len] && target[len] != '.' &&
+           !strchr(target + len, '/');
+}
+
+/* Removes what killed or failed jobs left in db.data/: anything but the
+ * current version. Runs under the writer lock. */
+static void remove_litter(const char *db, const char *current)
+{
+    char versions[4096];
+    data_dir(db, versions, sizeof(versions));
+    DIR *dir = opendir(versions);
+    if (!dir)
+        return;
+    const char *keep = current[0] ? strrchr(current, '/') + 1 : "";
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        if (entry->d_name[0] == '.' || strcmp(entry->d_name, keep) == 0)
+            continue;
+        char path[8192];
+        snprintf(path, sizeof(path), "%s/%s", versions, entry->d_name);
+        remove_tree(path);
+    }
+    closedir(dir);
+}
+
+/* Creates a fresh, uniquely named version directory for `db`. */
 static td_status_t new_version(const char *db, version_t *v, char **error)
 {
     char versions[4096];
     td_status_t status = current_version(db, v->old, sizeof(v->old), error);
     if (status != TD_OK)
         return status;
+    if (v->old[0] && own_version(db, v->old))
+        remove_litter(db, v->old);
     data_dir(db, versions, sizeof(versions));
     if (mkdir(versions, 0755) != 0 && errno != EEXIST)
         return td_index_fail(error, TD_ERR_IO, "cannot create '%s': %s", versions, strerror(errno));
@@ -392,9 +443,12 @@ static td_status_t new_version(const char *db, version_t *v, char **error)
     gmtime_r(&now, &utc);
     char stamp[32];
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &utc);
-    snprintf(v->path, sizeof(v->path), "%s/%s-%ld", versions, stamp, (long) getpid());
-    snprintf(v->target, sizeof(v->target), "%s/%s-%ld", base_name(versions), stamp,
-             (long) getpid());
+    /* mkdtemp makes the name unique even for two builds in one second. */
+    snprintf(v->path, sizeof(v->path), "%s/%s-%ld-XXXXXX", versions, stamp, (long) getpid());
+    if (!mkdtemp(v->path))
+        return td_index_fail(error, TD_ERR_IO, "cannot create a version in '%s': %s", versions,
+                             strerror(errno));
+    snprintf(v->target, sizeof(v->target), "%s/%s", base_name(versions), base_name(v->path));
     return TD_OK;
 }
 
@@ -418,7 +472,8 @@ static td_status_t finish_version(const char *db, const version_t *v, td_status_
         remove_tree(v->path);
         return status;
     }
-    if (v->old[0]) {
+    /* A link made by hand may point anywhere: only our own versions go. */
+    if (v->old[0] && own_version(db, v->old)) {
         char old_path[8192];
         resolve_target(db, v->old, old_path, sizeof(old_path));
         remove_tree(old_path);
@@ -455,7 +510,8 @@ static td_status_t build_locked(const char *const *sources, size_t count,
     char *analyzer_error = NULL;
     status = td_analyzer_new(NULL, &analyzer, &analyzer_error);
     if (status != TD_OK) {
-        td_index_fail(error, status, "cannot start the analyzer: %s", analyzer_error);
+        td_index_fail(error, status, "cannot start the analyzer: %s",
+                      analyzer_error ? analyzer_error : td_status_str(status));
         free(analyzer_error);
         return status;
     }
@@ -505,7 +561,7 @@ static td_status_t build_locked(const char *const *sources, size_t count,
                 td_index_fail(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
     }
     if (status == TD_DONE)
-        status = TD_OK;
+        status = strict_check(options, &report, error);
     else if (status == TD_ERR_NO_MEMORY)
         td_index_fail(error, status, "out of memory while reading");
 
@@ -517,7 +573,6 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         pthread_join(s->thread, NULL);
         if (status == TD_OK && s->status != TD_OK)
             status = td_index_fail(error, s->status, "shard %u: %s", i, s->error);
-        stats->added += s->written;
         td_xdb_close(s->db);
         pthread_mutex_destroy(&s->mutex);
         pthread_cond_destroy(&s->changed);
@@ -554,6 +609,9 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
         status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    /* A full build starts from nothing: every trial in it was added (a
+     * trial read twice is one trial). */
+    stats->added = stats->documents;
     td_xdb_close(db);
 
     for (unsigned i = 0; i < started; i++)
@@ -580,10 +638,17 @@ td_status_t td_index_build(const char *const *sources, size_t count,
 
 /* ---- update and delete: one writer, in transactions ---- */
 
+/* Opens the current version for writing; an index trialdex does not
+ * manage (a plain directory) is refused like build refuses it. */
 static td_status_t open_current(const td_index_options_t *options, td_xdb_t **db, char **error)
 {
+    char *path = NULL;
+    td_status_t status = td_index_version_path(options->db, &path, error);
+    if (status != TD_OK)
+        return status;
     char *open_error = NULL;
-    td_status_t status = td_xdb_open(options->db, TD_XDB_OPEN, db, &open_error);
+    status = td_xdb_open(path, TD_XDB_OPEN, db, &open_error);
+    free(path);
     if (status != TD_OK) {
         td_index_fail(error, status, "%s", open_error ? open_error : "cannot open the index");
         free(open_error);
@@ -648,7 +713,8 @@ static td_status_t delete_missing(td_xdb_t *db, const td_strmap_t *seen, td_inde
         status = td_xdb_delete_document(db, term);
         if (status != TD_OK)
             td_index_fail(error, status, "%s", td_xdb_last_error(db));
-        stats->deleted++;
+        else
+            stats->deleted++;
     }
     td_xlist_free(ids);
     return status;
@@ -719,16 +785,17 @@ static td_status_t update_locked(const char *const *sources, size_t count,
                 td_index_fail(error, TD_ERR_BAD_INPUT, "stopped at the first bad input (--strict)");
     }
     if (status == TD_DONE)
-        status = TD_OK;
-    /* A snapshot that failed to read fully must not delete what it missed. */
+        status = strict_check(options, &report, error);
+    /* A snapshot that was not read fully, or had records it could not
+     * read, must not delete what it missed: a rejected record's trial is
+     * absent from `seen` too. */
     if (status == TD_OK && options->delete_missing) {
         td_reader_stats_t r = td_reader_stats(reader);
-        if (r.failed_sources)
-            status =
-                td_index_fail(error, TD_ERR_BAD_INPUT,
-                              "not deleting missing trials: %zu input file(s) could not be read "
-                              "completely",
-                              r.failed_sources);
+        if (r.failed_sources || r.rejected)
+            status = td_index_fail(error, TD_ERR_BAD_INPUT,
+                                   "not deleting missing trials: %zu input file(s) could not be "
+                                   "read completely and %zu record(s) were rejected",
+                                   r.failed_sources, r.rejected);
         else
             status = delete_missing(db, &seen, stats, error);
     }
@@ -801,8 +868,12 @@ td_status_t td_index_delete(const char *const *ids, size_t count, const td_index
             diagnostic.message = "not an NCT ID";
         } else {
             snprintf(id, sizeof(id), TD_PREFIX_ID "%s", nct);
-            if (td_xdb_find_unique(db, id, &docid) != TD_OK) {
+            td_status_t found = td_xdb_find_unique(db, id, &docid);
+            if (found == TD_ERR_NOT_FOUND) {
                 diagnostic.message = "not in the index";
+            } else if (found != TD_OK) {
+                status = td_index_fail(error, found, "%s", td_xdb_last_error(db));
+                break;
             } else if ((status = td_xdb_delete_document(db, id)) != TD_OK) {
                 td_index_fail(error, status, "%s", td_xdb_last_error(db));
                 break;

@@ -77,7 +77,8 @@ static const char usage[] =
     "  --commit-every N  update: records per transaction (default 2000)\n"
     "\n"
     "Exit status: 0 done, every record read; 1 done, but some records or files\n"
-    "were skipped (or check found damage); 2 usage error; 3 out of memory or\n"
+    "were skipped, or --strict stopped the job before anything was applied,\n"
+    "or check found damage; 2 usage error; 3 out of memory or\n"
     "an internal failure; 4 the index is locked by another writer; 5 the index\n"
     "is missing, damaged, of another schema or not writable; 6 sync could not\n"
     "fetch or read the API's pages (nothing was applied).\n";
@@ -414,6 +415,7 @@ static int command_stats(const arguments_t *a)
     printf("%-14s %llu\n", "revision", (unsigned long long) stats.revision);
     printf("%-14s %.0f terms\n", "avg length", stats.average_length);
     print_metadata(db, "schema", TD_META_SCHEMA);
+    print_metadata(db, "built", TD_META_BUILT);
     print_metadata(db, "last sync", TD_META_LAST_SYNC);
     static const struct {
         const char *name, *prefix;
@@ -449,7 +451,7 @@ static int command_check(const arguments_t *a)
     td_status_t status = td_index_version_path(a->db, &path, &error);
     if (status == TD_OK)
         status = td_xdb_check(path, &errors, &report);
-    if (report && (!a->quiet || errors))
+    if (report && (!a->quiet || errors || status != TD_OK))
         fputs(report, stdout);
     td_xdb_t *db = NULL;
     if (status == TD_OK && !errors && td_xdb_open(path, TD_XDB_READ, &db, &error) == TD_OK) {

@@ -59,8 +59,8 @@ const char *td_doc_builder_spelling_word(const td_doc_builder_t *builder, size_t
 const char *td_index_default_path(void);
 
 typedef struct td_index_progress {
-    size_t records; /* records read so far */
-    double seconds; /* since the start */
+    size_t records;       /* records read so far */
+    double seconds;       /* since the start */
     uint64_t bytes;       /* input bytes read so far (decompressed) */
     uint64_t input_bytes; /* of the source files as stored, consumed so far */
     uint64_t input_total; /* the sources' total size as stored; 0 when unknown */

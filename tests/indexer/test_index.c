@@ -292,3 +292,112 @@ Test(index, compact_keeps_every_trial_and_swaps_in_place)
     free(after);
     free(db);
 }
+
+/* Regression tests for the indexer review's findings. */
+
+Test(index, a_hand_made_link_target_outside_the_data_directory_survives)
+{
+    char *victim = td_test_path("victim");
+    mkdir(victim, 0755);
+    free(td_test_write(td_test_dir, "victim/notes.txt", "precious\n", 9));
+    char *db = td_test_path("hand.db");
+    cr_assert_eq(symlink("victim", db), 0);
+    build(db, TD_SAMPLE_DIR);
+    struct stat st;
+    char *notes = td_test_path("victim/notes.txt");
+    cr_assert_eq(stat(notes, &st), 0, "a directory trialdex did not create is never removed");
+    free(notes);
+    free(victim);
+    free(db);
+}
+
+Test(index, delete_missing_refuses_when_records_were_rejected)
+{
+    char *db = td_test_path("partial.db");
+    build(db, TD_SAMPLE_DIR);
+    /* A snapshot in which one trial's record is broken. */
+    char *snapshot = sample_copy("snapshot", "\"nctId\": \"NCT99000017\"", "\"nctId\": 17", false);
+    td_index_options_t options = options_for(db);
+    options.delete_missing = true;
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *source = snapshot;
+    cr_assert_eq(td_index_update(&source, 1, &options, &stats, &error), TD_ERR_BAD_INPUT);
+    cr_assert_not_null(strstr(error, "not deleting missing trials"), "%s", error);
+    cr_assert_eq(term_frequency(db, "QNCT99000017"), 1, "the trial whose record broke stays");
+    free(error);
+    free(snapshot);
+    free(db);
+}
+
+Test(index, two_builds_in_one_second_keep_the_index)
+{
+    char *db = td_test_path("twice.db");
+    build(db, TD_SAMPLE_DIR);
+    build(db, TD_SAMPLE_DIR);
+    td_index_options_t options = options_for(db);
+    td_index_stats_t stats;
+    char *error = NULL;
+    cr_assert_eq(td_index_compact(&options, &stats, &error), TD_OK, "%s", error ? error : "");
+    cr_assert_eq(term_frequency(db, "QNCT99000001"), 1);
+    free(db);
+}
+
+Test(index, strict_sees_bad_input_after_the_last_good_record)
+{
+    char *dir = sample_copy("strict-late", NULL, NULL, false);
+    free(td_test_write(td_test_dir, "strict-late/zz_bad.json", "{\"protocolSection\": {", 21));
+    char *db = td_test_path("strict-late.db");
+    td_index_options_t options = options_for(db);
+    options.strict = true;
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *source = dir;
+    cr_assert_eq(td_index_build(&source, 1, &options, &stats, &error), TD_ERR_BAD_INPUT);
+    struct stat st;
+    cr_assert_neq(lstat(db, &st), 0, "nothing is swapped in");
+    free(error);
+    free(dir);
+    free(db);
+}
+
+Test(index, update_refuses_a_plain_directory)
+{
+    char *built = td_test_path("real.db");
+    build(built, TD_SAMPLE_DIR);
+    char *plain = td_test_path("plain-update.db");
+    mkdir(plain, 0755);
+    td_index_options_t options = options_for(plain);
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *source = TD_SAMPLE_DIR;
+    cr_assert_eq(td_index_update(&source, 1, &options, &stats, &error), TD_ERR_INVALID);
+    free(error);
+    error = NULL;
+    const char *ids[] = {"NCT99000001"};
+    cr_assert_eq(td_index_delete(ids, 1, &options, &stats, &error), TD_ERR_INVALID);
+    free(error);
+    free(plain);
+    free(built);
+}
+
+Test(index, litter_of_killed_builds_is_removed_and_duplicates_count_once)
+{
+    char *db = td_test_path("litter.db");
+    build(db, TD_SAMPLE_DIR);
+    char *junk = td_test_path("litter.db.data/20200101T000000Z-1-abcdef.shard0");
+    mkdir(junk, 0755);
+    const char *sources[] = {TD_SAMPLE_DIR, TD_SAMPLE_DIR "/NCT99000001.json"};
+    td_index_options_t options = options_for(db);
+    td_index_stats_t stats;
+    char *error = NULL;
+    cr_assert_eq(td_index_build(sources, 2, &options, &stats, &error), TD_OK, "%s",
+                 error ? error : "");
+    cr_assert_eq(stats.read, 42);
+    cr_assert_eq(stats.added, 41, "a trial read twice is added once");
+    cr_assert_eq(stats.documents, 41);
+    struct stat st;
+    cr_assert_neq(stat(junk, &st), 0, "a dead shard is cleaned up");
+    free(junk);
+    free(db);
+}
