@@ -8,7 +8,10 @@
  *                           record is replaced, not duplicated
  *   <F><term>, Z<F><stem>   every text field's terms once, prefixed with the
  *                           field's prefix F (below), without positions:
- *                           words, stems, "@concept", "#canonical".
+ *                           words, stems, "@concept", "#canonical". A word
+ *                           that is its own stem ("cancer") is indexed only
+ *                           as Z<F><stem>: an exact query for such a word
+ *                           looks up the Z term (same posting list)
  *                           "Search everything" is the OR of the fields,
  *                           weighted per field (as ClinicalTrials.gov's
  *                           search areas are)

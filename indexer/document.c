@@ -199,7 +199,8 @@ static void add_text(td_doc_builder_t *b, const field_t *field, const char *text
         return;
     }
     char head[16];
-    for (size_t i = 0; i < td_analysis_count(b->analysis); i++) {
+    size_t count = td_analysis_count(b->analysis);
+    for (size_t i = 0; i < count; i++) {
         const td_term_t *t = td_analysis_term(b->analysis, i);
         const char *mark = t->kind == TD_TERM_CONCEPT     ? TD_MARK_CONCEPT
                            : t->kind == TD_TERM_CANONICAL ? TD_MARK_CANONICAL
@@ -209,12 +210,17 @@ static void add_text(td_doc_builder_t *b, const field_t *field, const char *text
          * phrases are searched. */
         if (field->positional && t->kind != TD_TERM_STEM && make_term(b, mark, t->text))
             add_posting(b, b->term, t->position + 1);
-        /* The field's own copy: "Z" goes before the field prefix. */
+        /* The field's own copy: "Z" goes before the field prefix. A word
+         * that is its own stem is indexed once, as the stem: the exact
+         * term would duplicate its posting list (see td_schema.h). */
+        const td_term_t *next = i + 1 < count ? td_analysis_term(b->analysis, i + 1) : NULL;
+        bool own_stem = t->kind == TD_TERM_WORD && next && next->kind == TD_TERM_STEM &&
+                        next->position == t->position && strcmp(next->text, t->text) == 0;
         if (t->kind == TD_TERM_STEM)
             snprintf(head, sizeof(head), TD_PREFIX_STEM "%s", field->prefix);
         else
             snprintf(head, sizeof(head), "%s%s", field->prefix, mark);
-        if (make_term(b, head, t->text))
+        if (!own_stem && make_term(b, head, t->text))
             add_term(b, b->term, 1);
         /* Biomarkers, wherever they are mentioned. */
         if (t->kind == TD_TERM_CANONICAL ||

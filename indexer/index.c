@@ -391,7 +391,7 @@ static void finish_stats(td_index_stats_t *stats, const td_reader_t *reader, dou
 typedef struct version {
     char old[4096]; /* the link's current target, "" for none */
     char path[8192];
-    char target[8192];
+    char target[12400];
 } version_t;
 
 /* Whether a link target is one of db's own versions, "<db>.data/<name>":

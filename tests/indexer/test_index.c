@@ -104,6 +104,11 @@ Test(index, build_indexes_the_sample_corpus)
     cr_assert_geq(term_frequency(db, "ZXDmetastat"), 10);
     cr_assert_geq(term_frequency(db, "breast"), 20, "titles and conditions keep unprefixed words");
     cr_assert_eq(term_frequency(db, "Zmetastat"), 0, "stems live in the fields only");
+    /* A word that is its own stem is indexed once, as the stem. */
+    cr_assert_geq(term_frequency(db, "ZXCcancer"), 20);
+    cr_assert_eq(term_frequency(db, "XCcancer"), 0);
+    cr_assert_geq(term_frequency(db, "XDpatients"), 5, "other words keep their exact form");
+    cr_assert_geq(term_frequency(db, "ZXDpatient"), 5);
     cr_assert_geq(term_frequency(db, "ZSmetastat"), 5);
     free(db);
 }
