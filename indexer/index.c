@@ -295,24 +295,79 @@ static void shard_close(shard_t *s)
     pthread_mutex_unlock(&s->mutex);
 }
 
-/* Writes one trial's document; shared by build workers and updates. */
-static td_status_t write_document(td_xdb_t *db, td_doc_builder_t *builder, const td_trial_t *trial,
-                                  char *error, size_t error_size)
+/* A trial's document, built (by any thread) and waiting to be written (by
+ * the one writer). */
+typedef struct built {
+    td_trial_t *trial;
+    bool exists;    /* update: the trial is in the index already */
+    td_xdoc_t *doc; /* NULL when building failed */
+    char *spelling; /* words for the spelling dictionary, NUL-separated */
+    size_t spelling_len;
+    td_status_t status; /* of building */
+    char error[512];
+} built_t;
+
+static void build_one(td_doc_builder_t *builder, built_t *b)
 {
-    td_xdoc_t *doc;
-    td_status_t status = td_doc_build(builder, trial, &doc);
-    if (status != TD_OK) {
-        snprintf(error, error_size, "%s: %s", trial->nct_id, td_doc_builder_error(builder));
-        return status;
+    b->status = td_doc_build(builder, b->trial, &b->doc);
+    if (b->status != TD_OK) {
+        b->doc = NULL;
+        snprintf(b->error, sizeof(b->error), "%s: %s", b->trial->nct_id,
+                 td_doc_builder_error(builder));
+        return;
+    }
+    size_t len = 0, count = td_doc_builder_spelling_count(builder);
+    for (size_t i = 0; i < count; i++)
+        len += strlen(td_doc_builder_spelling_word(builder, i)) + 1;
+    b->spelling = malloc(len + 1);
+    if (!b->spelling) {
+        b->status = TD_ERR_NO_MEMORY;
+        snprintf(b->error, sizeof(b->error), "out of memory");
+        return;
+    }
+    b->spelling_len = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *word = td_doc_builder_spelling_word(builder, i);
+        size_t n = strlen(word) + 1;
+        memcpy(b->spelling + b->spelling_len, word, n);
+        b->spelling_len += n;
+    }
+}
+
+/* Writes a built document; the caller keeps ownership of `b`. */
+static td_status_t write_built(td_xdb_t *db, built_t *b, char *error, size_t error_size)
+{
+    if (b->status != TD_OK) {
+        snprintf(error, error_size, "%s", b->error);
+        return b->status;
     }
     char id[TD_NCT_ID_LEN + 2];
-    snprintf(id, sizeof(id), TD_PREFIX_ID "%s", trial->nct_id);
-    status = td_xdb_replace_document(db, id, doc, NULL);
+    snprintf(id, sizeof(id), TD_PREFIX_ID "%s", b->trial->nct_id);
+    td_status_t status = td_xdb_replace_document(db, id, b->doc, NULL);
     if (status != TD_OK)
         snprintf(error, error_size, "%s", td_xdb_last_error(db));
-    for (size_t i = 0; i < td_doc_builder_spelling_count(builder) && status == TD_OK; i++)
-        status = td_xdb_add_spelling(db, td_doc_builder_spelling_word(builder, i), 1);
-    td_xdoc_free(doc);
+    for (size_t at = 0; at < b->spelling_len && status == TD_OK; at += strlen(b->spelling + at) + 1)
+        status = td_xdb_add_spelling(db, b->spelling + at, 1);
+    return status;
+}
+
+static void built_clear(built_t *b)
+{
+    td_xdoc_free(b->doc);
+    free(b->spelling);
+    td_trial_free(b->trial);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Builds and writes one trial: what a build's shard worker does. */
+static td_status_t write_document(td_xdb_t *db, td_doc_builder_t *builder, td_trial_t *trial,
+                                  char *error, size_t error_size)
+{
+    built_t b = {.trial = trial};
+    build_one(builder, &b);
+    td_status_t status = write_built(db, &b, error, error_size);
+    b.trial = NULL; /* the caller frees the trial */
+    built_clear(&b);
     return status;
 }
 
@@ -720,25 +775,192 @@ static td_status_t delete_missing(td_xdb_t *db, const td_strmap_t *seen, td_inde
     return status;
 }
 
+/* ---- update: parallel analysis, one writer ---- */
+
+#define POOL_QUEUE 64
+
+/* Worker threads build documents; the caller's thread, the only one to
+ * touch the database, looks up hashes and writes what they built. Jobs
+ * and results travel through two queues under one mutex; the result queue
+ * can hold every job in flight, so workers never wait on the writer. */
+typedef struct pool {
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    built_t *jobs[POOL_QUEUE];
+    size_t job_head, job_count;
+    built_t *results[POOL_QUEUE + MAX_THREADS];
+    size_t result_head, result_count;
+    size_t in_flight; /* submitted and not yet collected */
+    bool closed;
+    const td_analyzer_t *analyzer;
+    pthread_t threads[MAX_THREADS];
+    unsigned started;
+    td_status_t status; /* a worker's builder could not start */
+} pool_t;
+
+static void *pool_main(void *arg)
+{
+    pool_t *p = arg;
+    td_doc_builder_t *builder = NULL;
+    td_status_t status = td_doc_builder_new(p->analyzer, &builder);
+    pthread_mutex_lock(&p->mutex);
+    if (status != TD_OK)
+        p->status = status;
+    for (;;) {
+        while (!p->job_count && !p->closed)
+            pthread_cond_wait(&p->changed, &p->mutex);
+        if (!p->job_count)
+            break;
+        built_t *b = p->jobs[p->job_head];
+        p->job_head = (p->job_head + 1) % POOL_QUEUE;
+        p->job_count--;
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->mutex);
+        if (builder)
+            build_one(builder, b);
+        else
+            b->status = status;
+        pthread_mutex_lock(&p->mutex);
+        p->results[(p->result_head + p->result_count) % (POOL_QUEUE + MAX_THREADS)] = b;
+        p->result_count++;
+        pthread_cond_broadcast(&p->changed);
+    }
+    pthread_mutex_unlock(&p->mutex);
+    td_doc_builder_free(builder);
+    return NULL;
+}
+
+static td_status_t pool_start(pool_t *p, const td_analyzer_t *analyzer, unsigned threads)
+{
+    memset(p, 0, sizeof(*p));
+    p->analyzer = analyzer;
+    pthread_mutex_init(&p->mutex, NULL);
+    pthread_cond_init(&p->changed, NULL);
+    for (unsigned i = 0; i < threads; i++) {
+        if (pthread_create(&p->threads[i], NULL, pool_main, p) != 0)
+            break;
+        p->started++;
+    }
+    return p->started ? TD_OK : TD_ERR_INTERNAL;
+}
+
+/* Hands a trial to the workers; waits while the job queue is full. */
+static void pool_submit(pool_t *p, built_t *b)
+{
+    pthread_mutex_lock(&p->mutex);
+    while (p->job_count == POOL_QUEUE)
+        pthread_cond_wait(&p->changed, &p->mutex);
+    p->jobs[(p->job_head + p->job_count) % POOL_QUEUE] = b;
+    p->job_count++;
+    p->in_flight++;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->mutex);
+}
+
+/* The next built document, or NULL: without `wait` when none is ready,
+ * with `wait` only when nothing is in flight. */
+static built_t *pool_collect(pool_t *p, bool wait)
+{
+    pthread_mutex_lock(&p->mutex);
+    while (wait && !p->result_count && p->in_flight)
+        pthread_cond_wait(&p->changed, &p->mutex);
+    built_t *b = NULL;
+    if (p->result_count) {
+        b = p->results[p->result_head];
+        p->result_head = (p->result_head + 1) % (POOL_QUEUE + MAX_THREADS);
+        p->result_count--;
+        p->in_flight--;
+    }
+    pthread_mutex_unlock(&p->mutex);
+    return b;
+}
+
+static void pool_stop(pool_t *p)
+{
+    pthread_mutex_lock(&p->mutex);
+    p->closed = true;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->mutex);
+    for (unsigned i = 0; i < p->started; i++)
+        pthread_join(p->threads[i], NULL);
+    built_t *b;
+    while ((b = pool_collect(p, false))) {
+        built_clear(b);
+        free(b);
+    }
+    pthread_mutex_destroy(&p->mutex);
+    pthread_cond_destroy(&p->changed);
+}
+
+/* The writer's side of an update. */
+typedef struct writer {
+    td_xdb_t *db;
+    pool_t pool;
+    const td_index_options_t *options;
+    td_index_stats_t *stats;
+    size_t pending; /* writes since the last commit */
+} writer_t;
+
+/* Writes one built document, counts it, and commits every batch. */
+static td_status_t writer_take(writer_t *w, built_t *b, char **error)
+{
+    char message[512];
+    td_status_t status = write_built(w->db, b, message, sizeof(message));
+    if (status != TD_OK)
+        td_index_fail(error, status, "%s", message);
+    else if (b->exists)
+        w->stats->updated++;
+    else
+        w->stats->added++;
+    built_clear(b);
+    free(b);
+    unsigned batch = w->options->commit_every ? w->options->commit_every : UPDATE_BATCH;
+    if (status == TD_OK && ++w->pending == batch) {
+        status = commit_batch(w->db, true, error);
+        w->pending = 0;
+    }
+    return status;
+}
+
+/* Writes what is ready (all that is in flight with `all`); after a
+ * failure, what is left is collected and dropped, never written. */
+static td_status_t writer_drain(writer_t *w, bool all, td_status_t status, char **error)
+{
+    built_t *b;
+    while ((b = pool_collect(&w->pool, all))) {
+        if (status == TD_OK) {
+            status = writer_take(w, b, error);
+        } else {
+            built_clear(b);
+            free(b);
+        }
+    }
+    return status;
+}
+
 static td_status_t update_locked(const char *const *sources, size_t count,
                                  const td_index_options_t *options, const td_index_meta_t *meta,
                                  td_index_stats_t *stats, char **error)
 {
     double start = td_index_now();
-    td_xdb_t *db = NULL;
-    td_status_t status = open_current(options, &db, error);
+    writer_t w = {.options = options, .stats = stats};
+    td_status_t status = open_current(options, &w.db, error);
     if (status != TD_OK)
         return status;
     td_analyzer_t *analyzer = NULL;
-    td_doc_builder_t *builder = NULL;
     char *analyzer_error = NULL;
     status = td_analyzer_new(NULL, &analyzer, &analyzer_error);
-    if (status == TD_OK)
-        status = td_doc_builder_new(analyzer, &builder);
     if (status != TD_OK)
         td_index_fail(error, status, "cannot start the analyzer: %s",
                       analyzer_error ? analyzer_error : td_status_str(status));
     free(analyzer_error);
+    bool pool_running = false;
+    if (status == TD_OK) {
+        status = pool_start(&w.pool, analyzer, thread_count(options));
+        pool_running = status == TD_OK;
+        if (status != TD_OK)
+            td_index_fail(error, status, "cannot start the worker threads");
+    }
 
     td_strmap_t seen;
     td_strmap_init(&seen);
@@ -746,39 +968,41 @@ static td_status_t update_locked(const char *const *sources, size_t count,
     td_reader_t *reader = NULL;
     if (status == TD_OK)
         status = open_reader(sources, count, options, &report, &reader, error);
-    if (status == TD_OK && td_xdb_begin_transaction(db, true) != TD_OK)
-        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+    if (status == TD_OK && td_xdb_begin_transaction(w.db, true) != TD_OK)
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(w.db));
 
-    size_t pending = 0;
     td_trial_t *trial;
     while (status == TD_OK && (status = td_reader_next(reader, &trial)) == TD_OK) {
         char id[TD_NCT_ID_LEN + 2], stored[17], hash[17];
         bool exists;
+        uint32_t again;
         snprintf(id, sizeof(id), TD_PREFIX_ID "%s", trial->nct_id);
-        if (td_strmap_put(&seen, id, strlen(id), 1) != TD_OK)
+        /* A trial read twice: let the first copy land before comparing. */
+        if (td_strmap_get(&seen, id, strlen(id), &again))
+            status = writer_drain(&w, true, status, error);
+        if (status == TD_OK && td_strmap_put(&seen, id, strlen(id), 1) != TD_OK)
             status = td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
-        if (status == TD_OK && (status = stored_hash(db, id, stored, &exists)) != TD_OK)
-            td_index_fail(error, status, "%s", td_xdb_last_error(db));
+        if (status == TD_OK && (status = stored_hash(w.db, id, stored, &exists)) != TD_OK)
+            td_index_fail(error, status, "%s", td_xdb_last_error(w.db));
         if (status == TD_OK && (status = td_doc_content_hash(trial, hash)) != TD_OK)
             td_index_fail(error, status, "out of memory");
         if (status == TD_OK && exists && strcmp(stored, hash) == 0) {
             stats->unchanged++;
+            td_trial_free(trial);
         } else if (status == TD_OK) {
-            char message[512];
-            status = write_document(db, builder, trial, message, sizeof(message));
-            if (status != TD_OK)
-                td_index_fail(error, status, "%s", message);
-            else if (exists)
-                stats->updated++;
-            else
-                stats->added++;
-            if (status == TD_OK &&
-                ++pending == (options->commit_every ? options->commit_every : UPDATE_BATCH)) {
-                status = commit_batch(db, true, error);
-                pending = 0;
+            built_t *b = calloc(1, sizeof(*b));
+            if (!b) {
+                td_trial_free(trial);
+                status = td_index_fail(error, TD_ERR_NO_MEMORY, "out of memory");
+            } else {
+                b->trial = trial;
+                b->exists = exists;
+                pool_submit(&w.pool, b);
+                status = writer_drain(&w, false, status, error);
             }
+        } else {
+            td_trial_free(trial);
         }
-        td_trial_free(trial);
         progress(&report, reader, false);
         if (status == TD_OK && options->strict && report.errors)
             status =
@@ -786,6 +1010,8 @@ static td_status_t update_locked(const char *const *sources, size_t count,
     }
     if (status == TD_DONE)
         status = strict_check(options, &report, error);
+    if (pool_running)
+        status = writer_drain(&w, true, status, error);
     /* A snapshot that was not read fully, or had records it could not
      * read, must not delete what it missed: a rejected record's trial is
      * absent from `seen` too. */
@@ -797,25 +1023,26 @@ static td_status_t update_locked(const char *const *sources, size_t count,
                                    "read completely and %zu record(s) were rejected",
                                    r.failed_sources, r.rejected);
         else
-            status = delete_missing(db, &seen, stats, error);
+            status = delete_missing(w.db, &seen, stats, error);
     }
     if (status == TD_OK)
-        status = write_final_metadata(db, meta, td_reader_stats(reader).failed_sources, error);
+        status = write_final_metadata(w.db, meta, td_reader_stats(reader).failed_sources, error);
     if (status == TD_OK)
-        status = commit_batch(db, false, error);
-    else if (db)
-        td_xdb_cancel_transaction(db);
-    if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)
-        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
+        status = commit_batch(w.db, false, error);
+    else if (w.db)
+        td_xdb_cancel_transaction(w.db);
+    if (status == TD_OK && td_xdb_doc_count(w.db, &stats->documents) != TD_OK)
+        status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(w.db));
     if (reader) {
         progress(&report, reader, true);
         finish_stats(stats, reader, start);
         td_reader_close(reader);
     }
     td_strmap_free(&seen);
-    td_doc_builder_free(builder);
+    if (pool_running)
+        pool_stop(&w.pool);
     td_analyzer_free(analyzer);
-    td_xdb_close(db);
+    td_xdb_close(w.db);
     return status;
 }
 

@@ -106,7 +106,8 @@ td_status_t td_index_build(const char *const *sources, size_t count,
 
 /* Upserts the records of `sources` into the existing index (or builds it
  * when there is none) in transactions of a few thousand records: a trial
- * whose content hash is unchanged is skipped. With delete_missing the
+ * whose content hash is unchanged is skipped. Documents are analyzed by
+ * `threads` workers and written by the calling thread alone. With delete_missing the
  * input is a full snapshot and trials absent from it are deleted. A crash
  * leaves the index at its last commit. Returns as td_index_build. */
 td_status_t td_index_update(const char *const *sources, size_t count,
