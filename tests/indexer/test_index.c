@@ -406,3 +406,24 @@ Test(index, litter_of_killed_builds_is_removed_and_duplicates_count_once)
     free(junk);
     free(db);
 }
+
+Test(index, update_with_a_trial_read_twice_keeps_the_later_copy)
+{
+    char *db = td_test_path("twice-update.db");
+    build(db, TD_SAMPLE_DIR);
+    char *edited = sample_copy("edited", "HER2-Low", "HER2-Low (retitled)", false);
+    char later[700];
+    snprintf(later, sizeof(later), "%s/NCT99000017.json", edited);
+    /* The original first, then the edited copy of the same trial. */
+    const char *sources[] = {TD_SAMPLE_DIR, later};
+    td_index_options_t options = options_for(db);
+    td_index_stats_t stats;
+    char *error = NULL;
+    cr_assert_eq(td_index_update(sources, 2, &options, &stats, &error), TD_OK, "%s",
+                 error ? error : "");
+    cr_assert_eq(stats.unchanged, 41);
+    cr_assert_eq(stats.updated, 1);
+    cr_assert_eq(term_frequency(db, "Sretitled"), 1, "the later copy wins");
+    free(edited);
+    free(db);
+}
