@@ -23,7 +23,7 @@ typedef struct td_strmap {
     struct td_strmap_slot *slots;
     size_t capacity; /* a power of two, or 0 */
     size_t count;
-    char *keys; /* all keys, NUL-terminated, back to back */
+    char *keys; /* all keys, NUL-terminated, back to back, in insertion order */
     size_t keys_len;
     size_t keys_capacity;
 } td_strmap_t;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer_internal.h"
 #include "td_eligibility.h"
 #include "td_indexer.h"
 #include "td_schema.h"
@@ -24,6 +25,13 @@ struct td_doc_builder {
     char error[256];
     uint32_t position; /* next free position */
     char term[MAX_TERM + 16];
+
+    /* Terms without positions are counted here first and handed to Xapian
+     * once each, with their total wdf: far fewer calls across the binding
+     * and into Xapian's term map than one per occurrence. */
+    td_strmap_t terms; /* term -> index in wdf */
+    uint32_t *wdf;
+    size_t wdf_capacity;
 
     char *spelling; /* words for the spelling dictionary, NUL-separated */
     size_t spelling_len, spelling_capacity;
@@ -51,6 +59,8 @@ void td_doc_builder_free(td_doc_builder_t *b)
     if (!b)
         return;
     td_analysis_free(b->analysis);
+    td_strmap_free(&b->terms);
+    free(b->wdf);
     free(b->spelling);
     free(b->spelling_offsets);
     free(b);
@@ -82,8 +92,43 @@ static void fail(td_doc_builder_t *b, td_status_t status, const char *what)
 
 static void add_term(td_doc_builder_t *b, const char *term, uint32_t wdf)
 {
-    if (b->status == TD_OK && td_xdoc_add_term(b->doc, term, wdf) != TD_OK)
-        fail(b, TD_ERR_INTERNAL, "cannot add a term");
+    if (b->status != TD_OK)
+        return;
+    size_t len = strlen(term);
+    uint32_t index;
+    if (td_strmap_get(&b->terms, term, len, &index)) {
+        b->wdf[index] += wdf;
+        return;
+    }
+    index = (uint32_t) b->terms.count;
+    if (index == b->wdf_capacity) {
+        size_t capacity = b->wdf_capacity ? b->wdf_capacity * 2 : 1024;
+        uint32_t *grown = realloc(b->wdf, capacity * sizeof(*grown));
+        if (!grown) {
+            fail(b, TD_ERR_NO_MEMORY, "term counts");
+            return;
+        }
+        b->wdf = grown;
+        b->wdf_capacity = capacity;
+    }
+    if (td_strmap_put(&b->terms, term, len, index) != TD_OK) {
+        fail(b, TD_ERR_NO_MEMORY, "term counts");
+        return;
+    }
+    b->wdf[index] = wdf;
+}
+
+/* Hands the counted terms to the document. The map keeps its keys back to
+ * back in insertion order, which is the order of b->wdf. */
+static void flush_terms(td_doc_builder_t *b)
+{
+    const char *key = b->terms.keys;
+    for (size_t i = 0; i < b->terms.count && b->status == TD_OK; i++) {
+        if (td_xdoc_add_term(b->doc, key, b->wdf[i]) != TD_OK)
+            fail(b, TD_ERR_INTERNAL, "cannot add a term");
+        key += strlen(key) + 1;
+    }
+    td_strmap_clear(&b->terms);
 }
 
 static void add_posting(td_doc_builder_t *b, const char *term, uint32_t position)
@@ -410,6 +455,7 @@ td_status_t td_doc_build(td_doc_builder_t *b, const td_trial_t *t, td_xdoc_t **o
     b->error[0] = '\0';
     b->position = 0;
     b->spelling_len = b->spelling_count = 0;
+    td_strmap_clear(&b->terms); /* a failed document may have left some */
     b->doc = NULL;
     td_status_t status = td_xdoc_new(&b->doc);
     if (status != TD_OK)
@@ -449,6 +495,7 @@ td_status_t td_doc_build(td_doc_builder_t *b, const td_trial_t *t, td_xdoc_t **o
         add_string(b, &LOCATION, t->locations[i].state);
         add_string(b, &LOCATION, t->locations[i].country);
     }
+    flush_terms(b);
     add_filters(b, t);
     set_values(b, t);
     set_data_and_hash(b, t);
