@@ -276,13 +276,30 @@ static td_trial_t *shard_pop(shard_t *s)
     return trial;
 }
 
-static void shard_push(shard_t *s, td_trial_t *trial)
+/* Queues a trial for the shard's worker; returns false (and frees the
+ * trial) once the worker has failed, so the build stops reading. */
+static bool shard_push(shard_t *s, td_trial_t *trial)
 {
     pthread_mutex_lock(&s->mutex);
-    while (s->count == QUEUE_CAPACITY)
+    while (s->count == QUEUE_CAPACITY && s->status == TD_OK)
         pthread_cond_wait(&s->changed, &s->mutex);
-    s->queue[(s->head + s->count) % QUEUE_CAPACITY] = trial;
-    s->count++;
+    bool ok = s->status == TD_OK;
+    if (ok) {
+        s->queue[(s->head + s->count) % QUEUE_CAPACITY] = trial;
+        s->count++;
+        pthread_cond_broadcast(&s->changed);
+    }
+    pthread_mutex_unlock(&s->mutex);
+    if (!ok)
+        td_trial_free(trial);
+    return ok;
+}
+
+/* Records a worker's failure where the reading thread sees it. */
+static void shard_fail(shard_t *s, td_status_t status)
+{
+    pthread_mutex_lock(&s->mutex);
+    s->status = status;
     pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->mutex);
 }
@@ -375,17 +392,24 @@ static void *shard_main(void *arg)
 {
     shard_t *s = arg;
     td_doc_builder_t *builder = NULL;
-    s->status = td_doc_builder_new(s->analyzer, &builder);
+    td_status_t status = td_doc_builder_new(s->analyzer, &builder);
+    if (status != TD_OK) {
+        snprintf(s->error, sizeof(s->error), "cannot start the analyzer: %s",
+                 td_status_str(status));
+        shard_fail(s, status);
+    }
     td_trial_t *trial;
     while ((trial = shard_pop(s))) {
-        if (s->status == TD_OK) {
-            s->status = write_document(s->db, builder, trial, s->error, sizeof(s->error));
+        if (status == TD_OK) {
+            status = write_document(s->db, builder, trial, s->error, sizeof(s->error));
+            if (status != TD_OK)
+                shard_fail(s, status);
         }
         td_trial_free(trial);
     }
-    if (s->status == TD_OK && td_xdb_commit(s->db) != TD_OK) {
-        s->status = TD_ERR_IO;
+    if (status == TD_OK && td_xdb_commit(s->db) != TD_OK) {
         snprintf(s->error, sizeof(s->error), "%s", td_xdb_last_error(s->db));
+        shard_fail(s, TD_ERR_IO);
     }
     td_doc_builder_free(builder);
     return NULL;
@@ -609,7 +633,11 @@ static td_status_t build_locked(const char *const *sources, size_t count,
         status = open_reader(sources, count, options, &report, &reader, error);
     td_trial_t *trial;
     while (status == TD_OK && (status = td_reader_next(reader, &trial)) == TD_OK) {
-        shard_push(&shards[shard_of(trial, started)], trial);
+        size_t k = shard_of(trial, started);
+        if (!shard_push(&shards[k], trial)) {
+            status = TD_ERR_IO; /* the worker's own message is reported below */
+            break;
+        }
         progress(&report, reader, false);
         if (options->strict && report.errors)
             status =
@@ -626,7 +654,7 @@ static td_status_t build_locked(const char *const *sources, size_t count,
     for (unsigned i = 0; i < started; i++) {
         shard_t *s = &shards[i];
         pthread_join(s->thread, NULL);
-        if (status == TD_OK && s->status != TD_OK)
+        if (s->status != TD_OK) /* the first message wins */
             status = td_index_fail(error, s->status, "shard %u: %s", i, s->error);
         td_xdb_close(s->db);
         pthread_mutex_destroy(&s->mutex);
@@ -1137,11 +1165,10 @@ td_status_t td_index_compact(const td_index_options_t *options, td_index_stats_t
         return status;
     version_t v = {.old = ""};
     td_xdb_t *db = NULL;
-    status = new_version(options->db, &v, error);
-    if (status == TD_OK && !v.old[0])
-        status = td_index_fail(error, TD_ERR_NOT_FOUND, "no index at '%s'", options->db);
+    /* Open first: compacting nothing must not create a data directory. */
+    status = open_current(options, &db, error);
     if (status == TD_OK)
-        status = open_current(options, &db, error);
+        status = new_version(options->db, &v, error);
     if (status == TD_OK && td_xdb_compact(db, v.path, true) != TD_OK)
         status = td_index_fail(error, TD_ERR_IO, "%s", td_xdb_last_error(db));
     if (status == TD_OK && td_xdb_doc_count(db, &stats->documents) != TD_OK)

@@ -273,6 +273,13 @@ Test(index_cli, index_errors_have_their_own_exit_codes)
     cr_assert_not_null(strstr(r.err, "no index at"), "%s", r.err);
     result_free(&r);
 
+    r = run_db("compact");
+    cr_assert_eq(r.exit_code, 5, "nothing to compact: %s", r.err);
+    char *data = td_test_path("db.data");
+    cr_assert_neq(access(data, F_OK), 0, "compacting nothing creates no data directory");
+    free(data);
+    result_free(&r);
+
     r = run_db("update --commit-every 0 " TD_SAMPLE_DIR);
     cr_assert_eq(r.exit_code, 2);
     cr_assert_not_null(strstr(r.err, "--commit-every takes"), "%s", r.err);
