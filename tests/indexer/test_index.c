@@ -228,31 +228,13 @@ Test(index, second_writer_is_told_who_holds_the_lock)
 {
     char *db = td_test_path("locked.db");
     build(db, TD_SAMPLE_DIR);
-    int ready[2];
-    cr_assert_eq(pipe(ready), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        /* Hold the writer lock the way a running job does. */
-        char path[4096];
-        snprintf(path, sizeof(path), "%s.lock", db);
-        int fd = open(path, O_RDWR);
-        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-        if (fd < 0 || fcntl(fd, F_SETLK, &lock) != 0)
-            _exit(1);
-        if (write(ready[1], "x", 1) != 1)
-            _exit(1);
-        pause();
-        _exit(0);
-    }
-    char byte;
-    cr_assert_eq(read(ready[0], &byte, 1), 1);
+    pid_t child = td_test_hold_lock(db);
     td_index_options_t options = options_for(db);
     td_index_stats_t stats;
     char *error = NULL;
     const char *source = TD_SAMPLE_DIR;
     td_status_t status = td_index_update(&source, 1, &options, &stats, &error);
-    kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
+    td_test_release_lock(child);
     cr_assert_eq(status, TD_ERR_LOCKED);
     char expected[64];
     snprintf(expected, sizeof(expected), "locked by pid %ld", (long) child);

@@ -648,22 +648,7 @@ Test(sync, second_writer_is_refused_before_any_request)
 {
     char *db = td_test_path("locked.db");
     build_first(db, 5);
-    int ready[2];
-    cr_assert_eq(pipe(ready), 0);
-    pid_t holder = fork();
-    if (holder == 0) {
-        /* Hold the writer lock the way a running job does. */
-        char path[4096];
-        snprintf(path, sizeof(path), "%s.lock", db);
-        int fd = open(path, O_RDWR);
-        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-        if (fd < 0 || fcntl(fd, F_SETLK, &lock) != 0 || write(ready[1], "x", 1) != 1)
-            _exit(1);
-        pause();
-        _exit(0);
-    }
-    char byte;
-    cr_assert_eq(read(ready[0], &byte, 1), 1);
+    pid_t holder = td_test_hold_lock(db);
     pages_t pages = sample_pages();
     server_t server = server_start(&pages, (plan_t){0});
     td_index_stats_t stats;
@@ -671,8 +656,7 @@ Test(sync, second_writer_is_refused_before_any_request)
     td_status_t status = run_sync(server.url, "2024-01-01", db, &stats, &error);
     char *seen = requests(&server);
     server_stop(&server);
-    kill(holder, SIGKILL);
-    waitpid(holder, NULL, 0);
+    td_test_release_lock(holder);
     cr_assert_eq(status, TD_ERR_LOCKED);
     char expected[64];
     snprintf(expected, sizeof(expected), "locked by pid %ld", (long) holder);

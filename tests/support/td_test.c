@@ -9,6 +9,10 @@
 #include <archive_entry.h>
 #include <criterion/criterion.h>
 #include <ftw.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +208,35 @@ void td_test_archive(const char *out, const char *format, const char *filter,
     }
     cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
     archive_write_free(a);
+}
+
+int td_test_hold_lock(const char *db)
+{
+    int ready[2];
+    cr_assert_eq(pipe(ready), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s.lock", db);
+        int fd = open(path, O_RDWR | O_CREAT, 0644);
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        if (fd < 0 || fcntl(fd, F_SETLK, &lock) != 0 || write(ready[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char byte;
+    cr_assert_eq(read(ready[0], &byte, 1), 1, "the lock holder started");
+    close(ready[0]);
+    close(ready[1]);
+    return (int) child;
+}
+
+void td_test_release_lock(int pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 char *td_test_path(const char *name)

@@ -94,6 +94,12 @@ typedef struct td_test_member {
 void td_test_archive(const char *out, const char *format, const char *filter,
                      const td_test_member_t *members, size_t count);
 
+/* Forks a child that holds the writer lock of the index at `db` the way a
+ * running job does, and returns once it holds it. Release with
+ * td_test_release_lock. */
+int td_test_hold_lock(const char *db);
+void td_test_release_lock(int pid);
+
 /* td_test_dir + "/" + name, malloc'd. */
 char *td_test_path(const char *name);
 
