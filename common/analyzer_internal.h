@@ -38,6 +38,15 @@ td_status_t td_strmap_put(td_strmap_t *map, const char *key, size_t len, uint32_
 /* Finds key; returns true and sets *value when present. */
 bool td_strmap_get(const td_strmap_t *map, const char *key, size_t len, uint32_t *value);
 
+/* Counting: adds `n` to key's value, a new key starting from 0.
+ * Returns TD_OK or TD_ERR_NO_MEMORY. */
+td_status_t td_strmap_add(td_strmap_t *map, const char *key, size_t len, uint32_t n);
+
+/* Iterates over the entries in no particular order: start with *cursor 0;
+ * each call sets *key (NUL-terminated) and *value and returns true, or
+ * returns false at the end. The map must not change meanwhile. */
+bool td_strmap_next(const td_strmap_t *map, size_t *cursor, const char **key, uint32_t *value);
+
 /* ---- tokenizer.c ---- */
 
 typedef enum td_token_type {

@@ -78,35 +78,66 @@ static td_status_t grow(td_strmap_t *map)
     return TD_OK;
 }
 
-td_status_t td_strmap_put(td_strmap_t *map, const char *key, size_t len, uint32_t value)
+/* The slot of `key`, inserted with value 0 when new; NULL when out of
+ * memory. */
+static struct td_strmap_slot *upsert(td_strmap_t *map, const char *key, size_t len)
 {
     if (len > UINT32_MAX)
-        return TD_ERR_RANGE;
+        return NULL;
     if ((map->count + 1) * 4 > map->capacity * 3 && grow(map) != TD_OK)
-        return TD_ERR_NO_MEMORY;
+        return NULL;
     uint64_t hash = hash_bytes(key, len);
     struct td_strmap_slot *slot = find_slot(map, key, len, hash);
-    if (slot->hash) {
-        slot->value = value;
-        return TD_OK;
-    }
+    if (slot->hash)
+        return slot;
     if (map->keys_len + len + 1 > map->keys_capacity) {
         size_t capacity = map->keys_capacity ? map->keys_capacity * 2 : 4096;
         while (capacity < map->keys_len + len + 1)
             capacity *= 2;
         char *keys = realloc(map->keys, capacity);
         if (!keys)
-            return TD_ERR_NO_MEMORY;
+            return NULL;
         map->keys = keys;
         map->keys_capacity = capacity;
     }
     memcpy(map->keys + map->keys_len, key, len);
     map->keys[map->keys_len + len] = '\0';
-    *slot = (struct td_strmap_slot){
-        .hash = hash, .key = map->keys_len, .key_len = (uint32_t) len, .value = value};
+    *slot = (struct td_strmap_slot){.hash = hash, .key = map->keys_len, .key_len = (uint32_t) len};
     map->keys_len += len + 1;
     map->count++;
+    return slot;
+}
+
+td_status_t td_strmap_put(td_strmap_t *map, const char *key, size_t len, uint32_t value)
+{
+    struct td_strmap_slot *slot = upsert(map, key, len);
+    if (!slot)
+        return TD_ERR_NO_MEMORY;
+    slot->value = value;
     return TD_OK;
+}
+
+td_status_t td_strmap_add(td_strmap_t *map, const char *key, size_t len, uint32_t n)
+{
+    struct td_strmap_slot *slot = upsert(map, key, len);
+    if (!slot)
+        return TD_ERR_NO_MEMORY;
+    slot->value += n;
+    return TD_OK;
+}
+
+bool td_strmap_next(const td_strmap_t *map, size_t *cursor, const char **key, uint32_t *value)
+{
+    for (; *cursor < map->capacity; ++*cursor) {
+        const struct td_strmap_slot *slot = &map->slots[*cursor];
+        if (slot->hash) {
+            *key = map->keys + slot->key;
+            *value = slot->value;
+            ++*cursor;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool td_strmap_get(const td_strmap_t *map, const char *key, size_t len, uint32_t *value)

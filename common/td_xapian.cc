@@ -773,6 +773,17 @@ td_status_t td_xdb_synonyms(td_xdb_t *db, const char *term, td_xlist_t **out)
     });
 }
 
+td_status_t td_xdb_spellings(td_xdb_t *db, td_xlist_t **out)
+{
+    assert(db && out);
+    return guard(db->error, "cannot read the spelling dictionary of", db->name.c_str(), [&] {
+        std::vector<std::pair<std::string, uint64_t>> entries;
+        for (auto it = db->db->spellings_begin(); it != db->db->spellings_end(); ++it)
+            entries.emplace_back(*it, it.get_termfreq());
+        return new_list(out, std::move(entries));
+    });
+}
+
 td_status_t td_xdb_compact(td_xdb_t *db, const char *destination, bool multipass)
 {
     assert(db && destination);

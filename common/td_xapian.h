@@ -316,6 +316,11 @@ td_status_t td_xdb_remove_spelling(td_xdb_t *db, const char *word, uint32_t freq
 td_status_t td_xdb_spelling_suggestion(td_xdb_t *db, const char *word, unsigned max_edit_distance,
                                        char **out);
 
+/* Every word of the spelling dictionary in sorted order, with its frequency
+ * as the number, as a new list *out (free with td_xlist_free).
+ * Returns TD_OK; TD_ERR_IO (always so for a remote database). */
+td_status_t td_xdb_spellings(td_xdb_t *db, td_xlist_t **out);
+
 /* Synonym dictionary of a writable local database: records that `synonym`
  * is a synonym of `term` (both are terms as indexed; `term` may be several
  * space-separated terms), or forgets every synonym of `term`.
