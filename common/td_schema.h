@@ -11,7 +11,14 @@
  *                           words, stems, "@concept", "#canonical". A word
  *                           that is its own stem ("cancer") is indexed only
  *                           as Z<F><stem>: an exact query for such a word
- *                           looks up the Z term (same posting list)
+ *                           looks up the Z term (same posting list).
+ *                           Long fields (XD, XO, XN, XX, XL, XA, and the
+ *                           intervention descriptions in XI) hold a stemmed
+ *                           word only as its stem: an exact word query
+ *                           there matches the stem. Words without a stem
+ *                           (gene symbols, drug names, codes) are kept as
+ *                           they are everywhere. This halves the terms of a
+ *                           trial, and Xapian's indexing cost follows them.
  *                           "Search everything" is the OR of the fields,
  *                           weighted per field (as ClinicalTrials.gov's
  *                           search areas are)
@@ -57,7 +64,7 @@ extern "C" {
 
 /* Bumped whenever what the indexer writes changes meaning; an index of
  * another version is refused and must be rebuilt. */
-#define TD_SCHEMA_VERSION 1
+#define TD_SCHEMA_VERSION 2
 
 enum td_slot {
     TD_SLOT_START_DATE = 0,

@@ -29,9 +29,7 @@ struct td_doc_builder {
     /* Terms without positions are counted here first and handed to Xapian
      * once each, with their total wdf: far fewer calls across the binding
      * and into Xapian's term map than one per occurrence. */
-    td_strmap_t terms; /* term -> index in wdf */
-    uint32_t *wdf;
-    size_t wdf_capacity;
+    td_strmap_t terms; /* term -> wdf */
 
     char *spelling; /* words for the spelling dictionary, NUL-separated */
     size_t spelling_len, spelling_capacity;
@@ -60,7 +58,6 @@ void td_doc_builder_free(td_doc_builder_t *b)
         return;
     td_analysis_free(b->analysis);
     td_strmap_free(&b->terms);
-    free(b->wdf);
     free(b->spelling);
     free(b->spelling_offsets);
     free(b);
@@ -92,42 +89,18 @@ static void fail(td_doc_builder_t *b, td_status_t status, const char *what)
 
 static void add_term(td_doc_builder_t *b, const char *term, uint32_t wdf)
 {
-    if (b->status != TD_OK)
-        return;
-    size_t len = strlen(term);
-    uint32_t index;
-    if (td_strmap_get(&b->terms, term, len, &index)) {
-        b->wdf[index] += wdf;
-        return;
-    }
-    index = (uint32_t) b->terms.count;
-    if (index == b->wdf_capacity) {
-        size_t capacity = b->wdf_capacity ? b->wdf_capacity * 2 : 1024;
-        uint32_t *grown = realloc(b->wdf, capacity * sizeof(*grown));
-        if (!grown) {
-            fail(b, TD_ERR_NO_MEMORY, "term counts");
-            return;
-        }
-        b->wdf = grown;
-        b->wdf_capacity = capacity;
-    }
-    if (td_strmap_put(&b->terms, term, len, index) != TD_OK) {
+    if (b->status == TD_OK && td_strmap_add(&b->terms, term, strlen(term), wdf) != TD_OK)
         fail(b, TD_ERR_NO_MEMORY, "term counts");
-        return;
-    }
-    b->wdf[index] = wdf;
 }
 
-/* Hands the counted terms to the document. The map keeps its keys back to
- * back in insertion order, which is the order of b->wdf. */
+/* Hands the counted terms to the document. */
 static void flush_terms(td_doc_builder_t *b)
 {
-    const char *key = b->terms.keys;
-    for (size_t i = 0; i < b->terms.count && b->status == TD_OK; i++) {
-        if (td_xdoc_add_term(b->doc, key, b->wdf[i]) != TD_OK)
+    const char *term;
+    uint32_t wdf;
+    for (size_t cursor = 0; b->status == TD_OK && td_strmap_next(&b->terms, &cursor, &term, &wdf);)
+        if (td_xdoc_add_term(b->doc, term, wdf) != TD_OK)
             fail(b, TD_ERR_INTERNAL, "cannot add a term");
-        key += strlen(key) + 1;
-    }
     td_strmap_clear(&b->terms);
 }
 
@@ -206,26 +179,35 @@ typedef struct field {
     const char *prefix;
     bool positional; /* phrases are searched here: unprefixed terms keep positions */
     bool spelling;   /* its words feed the spelling dictionary */
+    bool stems_only; /* long text: a word with a stem is indexed only as the stem */
 } field_t;
 
-static const field_t TITLE = {TD_PREFIX_TITLE, true, true};
-static const field_t CONDITION = {TD_PREFIX_CONDITION, true, true};
-static const field_t KEYWORD = {TD_PREFIX_KEYWORD, true, true};
-static const field_t INTERVENTION = {TD_PREFIX_INTERVENTION, true, true};
-static const field_t INTERVENTION_TEXT = {TD_PREFIX_INTERVENTION, false, false};
-static const field_t DESCRIPTION = {TD_PREFIX_DESCRIPTION, false, false};
-static const field_t OUTCOME = {TD_PREFIX_OUTCOME, false, false};
-static const field_t INCLUSION = {TD_PREFIX_INCLUSION, false, false};
-static const field_t EXCLUSION = {TD_PREFIX_EXCLUSION, false, false};
-static const field_t SPONSOR = {TD_PREFIX_SPONSOR, true, false};
-static const field_t LOCATION = {TD_PREFIX_LOCATION, false, false};
-static const field_t ARM = {TD_PREFIX_ARM, false, false};
+static const field_t TITLE = {TD_PREFIX_TITLE, true, true, false};
+static const field_t CONDITION = {TD_PREFIX_CONDITION, true, true, false};
+static const field_t KEYWORD = {TD_PREFIX_KEYWORD, true, true, false};
+static const field_t INTERVENTION = {TD_PREFIX_INTERVENTION, true, true, false};
+static const field_t INTERVENTION_TEXT = {TD_PREFIX_INTERVENTION, false, false, true};
+static const field_t DESCRIPTION = {TD_PREFIX_DESCRIPTION, false, false, true};
+static const field_t OUTCOME = {TD_PREFIX_OUTCOME, false, false, true};
+static const field_t INCLUSION = {TD_PREFIX_INCLUSION, false, false, true};
+static const field_t EXCLUSION = {TD_PREFIX_EXCLUSION, false, false, true};
+static const field_t SPONSOR = {TD_PREFIX_SPONSOR, true, false, false};
+static const field_t LOCATION = {TD_PREFIX_LOCATION, false, false, true};
+static const field_t ARM = {TD_PREFIX_ARM, false, false, true};
 
-/* Writes `head` + `text` into b->term; false when too long. */
-static bool make_term(td_doc_builder_t *b, const char *head, const char *text)
+/* Writes `a` + `b` + `c` into b->term; false when too long. Called for
+ * every term of every field, so it copies rather than formats. */
+static bool make_term(td_doc_builder_t *builder, const char *a, const char *b, const char *c)
 {
-    int n = snprintf(b->term, sizeof(b->term), "%s%s", head, text);
-    return n > 0 && n <= MAX_TERM;
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    if (la + lb + lc > MAX_TERM || la + lb + lc == 0)
+        return false;
+    char *out = builder->term;
+    memcpy(out, a, la);
+    memcpy(out + la, b, lb);
+    memcpy(out + la + lb, c, lc);
+    out[la + lb + lc] = '\0';
+    return true;
 }
 
 static bool is_biomarker(const td_doc_builder_t *b, const char *concept)
@@ -243,7 +225,6 @@ static void add_text(td_doc_builder_t *b, const field_t *field, const char *text
         fail(b, status, "cannot analyze text");
         return;
     }
-    char head[16];
     size_t count = td_analysis_count(b->analysis);
     for (size_t i = 0; i < count; i++) {
         const td_term_t *t = td_analysis_term(b->analysis, i);
@@ -253,25 +234,23 @@ static void add_text(td_doc_builder_t *b, const field_t *field, const char *text
                                                           : "";
         /* Phrases: unprefixed terms with positions, in the fields where
          * phrases are searched. */
-        if (field->positional && t->kind != TD_TERM_STEM && make_term(b, mark, t->text))
+        if (field->positional && t->kind != TD_TERM_STEM && make_term(b, mark, "", t->text))
             add_posting(b, b->term, t->position + 1);
         /* The field's own copy: "Z" goes before the field prefix. A word
          * that is its own stem is indexed once, as the stem: the exact
          * term would duplicate its posting list (see td_schema.h). */
         const td_term_t *next = i + 1 < count ? td_analysis_term(b->analysis, i + 1) : NULL;
-        bool own_stem = t->kind == TD_TERM_WORD && next && next->kind == TD_TERM_STEM &&
-                        next->position == t->position && strcmp(next->text, t->text) == 0;
-        if (t->kind == TD_TERM_STEM)
-            snprintf(head, sizeof(head), TD_PREFIX_STEM "%s", field->prefix);
-        else
-            snprintf(head, sizeof(head), "%s%s", field->prefix, mark);
-        if (!own_stem && make_term(b, head, t->text))
+        bool has_stem = t->kind == TD_TERM_WORD && next && next->kind == TD_TERM_STEM &&
+                        next->position == t->position;
+        bool own_stem = has_stem && (field->stems_only || strcmp(next->text, t->text) == 0);
+        bool stem = t->kind == TD_TERM_STEM;
+        if (!own_stem && make_term(b, stem ? TD_PREFIX_STEM : field->prefix,
+                                   stem ? field->prefix : mark, t->text))
             add_term(b, b->term, 1);
         /* Biomarkers, wherever they are mentioned. */
         if (t->kind == TD_TERM_CANONICAL ||
             (t->kind == TD_TERM_CONCEPT && is_biomarker(b, t->text))) {
-            snprintf(head, sizeof(head), TD_PREFIX_BIOMARKER "%s", mark);
-            if (make_term(b, head, t->text))
+            if (make_term(b, TD_PREFIX_BIOMARKER, mark, t->text))
                 add_term(b, b->term, 1);
         }
         if (field->spelling && t->kind == TD_TERM_WORD && t->end - t->start > 3)

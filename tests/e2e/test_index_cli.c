@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <unistd.h>
 
+#include "td_schema.h"
 #include "td_test.h"
 
 #define FRAMING TD_FIXTURES_DIR "/framing"
@@ -231,7 +232,9 @@ Test(index_cli, build_update_delete_compact_report_json_summaries)
     r = run_db("stats");
     cr_assert_eq(r.exit_code, 0, "%s", r.err);
     cr_assert_not_null(strstr(r.out, "trials         39\n"), "%s", r.out);
-    cr_assert_not_null(strstr(r.out, "schema         1\n"), "%s", r.out);
+    char schema[64];
+    snprintf(schema, sizeof(schema), "schema         %d\n", TD_SCHEMA_VERSION);
+    cr_assert_not_null(strstr(r.out, schema), "%s", r.out);
     cr_assert_not_null(strstr(r.out, "  biomarker    XB"), "%s", r.out);
     result_free(&r);
 

@@ -107,9 +107,15 @@ Test(index, build_indexes_the_sample_corpus)
     /* A word that is its own stem is indexed once, as the stem. */
     cr_assert_geq(term_frequency(db, "ZXCcancer"), 20);
     cr_assert_eq(term_frequency(db, "XCcancer"), 0);
-    cr_assert_geq(term_frequency(db, "XDpatients"), 5, "other words keep their exact form");
-    cr_assert_geq(term_frequency(db, "ZXDpatient"), 5);
+    /* Short fields keep a stemmed word's exact form beside its stem. */
+    cr_assert_geq(term_frequency(db, "Smetastatic"), 5, "short fields keep exact forms");
     cr_assert_geq(term_frequency(db, "ZSmetastat"), 5);
+    /* Long fields keep a stemmed word only as its stem, and words without
+     * a stem (genes, drugs) as they are. */
+    cr_assert_eq(term_frequency(db, "XDpatients"), 0, "long fields keep stems only");
+    cr_assert_geq(term_frequency(db, "ZXDpatient"), 5);
+    cr_assert_geq(term_frequency(db, "XDesr1"), 3, "gene symbols are kept in long fields");
+    cr_assert_geq(term_frequency(db, "XDpalbociclib"), 3, "drug names are kept in long fields");
     free(db);
 }
 
@@ -408,4 +414,58 @@ Test(index, update_with_a_trial_read_twice_keeps_the_later_copy)
     cr_assert_eq(term_frequency(db, "Sretitled"), 1, "the later copy wins");
     free(edited);
     free(db);
+}
+
+/* The spelling dictionary as "word frequency" lines. */
+static char *spelling_of(const char *db_name)
+{
+    td_xdb_t *db;
+    char *error = NULL;
+    cr_assert_eq(td_xdb_open(db_name, TD_XDB_READ, &db, &error), TD_OK, "%s", error);
+    td_xlist_t *words;
+    cr_assert_eq(td_xdb_spellings(db, &words), TD_OK);
+    size_t size = 1;
+    for (size_t i = 0; i < td_xlist_count(words); i++)
+        size += strlen(td_xlist_string(words, i, NULL)) + 24;
+    char *out = calloc(size, 1), *end = out;
+    cr_assert_not_null(out);
+    for (size_t i = 0; i < td_xlist_count(words); i++)
+        end += sprintf(end, "%s %llu\n", td_xlist_string(words, i, NULL),
+                       (unsigned long long) td_xlist_number(words, i));
+    td_xlist_free(words);
+    td_xdb_close(db);
+    return out;
+}
+
+Test(index, spelling_counts_every_occurrence_however_the_index_was_written)
+{
+    char *one_shard = td_test_path("one.db"), *two_shards = td_test_path("two.db");
+    td_index_options_t options = options_for(one_shard);
+    options.threads = 1;
+    td_index_stats_t stats;
+    char *error = NULL;
+    const char *source = TD_SAMPLE_DIR;
+    cr_assert_eq(td_index_build(&source, 1, &options, &stats, &error), TD_OK, "%s", error);
+    build(two_shards, TD_SAMPLE_DIR);
+    /* Updated: one trial built, the other 40 added by an update. */
+    char *updated = td_test_path("updated.db");
+    build(updated, TD_SAMPLE_DIR "/NCT99000017.json");
+    cr_assert_eq(update(updated, TD_SAMPLE_DIR, false).added, 40);
+
+    char *expected = spelling_of(one_shard);
+    char *got = spelling_of(two_shards);
+    cr_assert_str_eq(got, expected);
+    free(got);
+    got = spelling_of(updated);
+    cr_assert_str_eq(got, expected);
+    /* "Trastuzumab Deruxtecan" names several trials' interventions. */
+    const char *line = strstr(expected, "\nderuxtecan ");
+    cr_assert_not_null(line, "%s", expected);
+    cr_assert_geq(atoi(line + strlen("\nderuxtecan ")), 3);
+    cr_assert_null(strstr(expected, "\nthe "), "short words are not spelling words");
+    free(got);
+    free(expected);
+    free(one_shard);
+    free(two_shards);
+    free(updated);
 }
