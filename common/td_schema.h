@@ -33,6 +33,9 @@
  *   XB@<concept>, XB#<canonical>  biomarkers found anywhere in the record:
  *                           canonical tokens, and concepts of genes and
  *                           assays
+ *   XY<id>                  boolean terms for the trial's other IDs, lower
+ *                           case: NCT ID aliases, the org study ID and
+ *                           secondary IDs ("XYnct00000001", "XYd5160c00001")
  *   XF<facet>=<value>       boolean filter terms (wdf 0), values lower case:
  *                           status=recruiting, phase=phase2, type=
  *                           interventional, sex=female, age=adult,
@@ -54,6 +57,13 @@
  *
  * Value slots (dates are "YYYYMMDD" strings with 00 for missing month or
  * day, so byte order is date order; numbers use sortable serialisation):
+ * see enum td_slot. Facet values are the XF values; a facet with several
+ * values per trial holds them sorted and joined with '|'.
+ *
+ * Document data: the DISPLAY JSON of the trial (what a result shows, see
+ * td_trial_json.h), a NUL byte, then its FULL JSON (the whole record, for
+ * `trialdex-search show`). JSON never holds a raw NUL, so a reader of the
+ * results parses only the first part.
  */
 #ifndef TD_SCHEMA_H
 #define TD_SCHEMA_H
@@ -83,7 +93,9 @@ enum td_slot {
     TD_SLOT_STUDY_TYPE = 13,
     TD_SLOT_SEX = 14,
     TD_SLOT_SPONSOR_CLASS = 15,
-    TD_SLOT_START_YEAR = 16, /* "2021" */
+    TD_SLOT_START_YEAR = 16,         /* "2021" */
+    TD_SLOT_COUNTRIES = 17,          /* "china|united states" */
+    TD_SLOT_INTERVENTION_TYPES = 18, /* "drug|radiation" */
     TD_SLOT_COUNT
 };
 
@@ -102,6 +114,7 @@ enum td_slot {
 #define TD_PREFIX_LOCATION "XL"
 #define TD_PREFIX_ARM "XA"
 #define TD_PREFIX_BIOMARKER "XB"
+#define TD_PREFIX_OTHER_ID "XY"
 #define TD_PREFIX_FILTER "XF"
 
 /* Markers that start concept and canonical terms after any prefix. */

@@ -110,17 +110,28 @@ static void add_posting(td_doc_builder_t *b, const char *term, uint32_t position
         fail(b, TD_ERR_INTERNAL, "cannot add a posting");
 }
 
-static void add_filter(td_doc_builder_t *b, const char *facet, const char *value)
+/* Adds the boolean term `head` + `value`, the value in lower case, so
+ * "China" and "CHINA" filter alike. */
+static void add_boolean(td_doc_builder_t *b, const char *head, const char *value)
 {
     if (!value || !*value)
         return;
-    int n = snprintf(b->term, sizeof(b->term), TD_PREFIX_FILTER "%s=", facet);
-    /* Values are lower case, so "China" and "CHINA" filter alike. */
+    size_t n = strlen(head);
+    if (n >= MAX_TERM)
+        return;
+    memcpy(b->term, head, n);
     for (const char *p = value; *p && n < MAX_TERM; p++)
         b->term[n++] = (*p >= 'A' && *p <= 'Z') ? (char) (*p + 32) : *p;
     b->term[n] = '\0';
     if (b->status == TD_OK && td_xdoc_add_boolean_term(b->doc, b->term) != TD_OK)
-        fail(b, TD_ERR_INTERNAL, "cannot add a filter term");
+        fail(b, TD_ERR_INTERNAL, "cannot add a boolean term");
+}
+
+static void add_filter(td_doc_builder_t *b, const char *facet, const char *value)
+{
+    char head[32];
+    snprintf(head, sizeof(head), TD_PREFIX_FILTER "%s=", facet);
+    add_boolean(b, head, value);
 }
 
 static void set_value(td_doc_builder_t *b, unsigned slot, const char *value, size_t len)
@@ -328,6 +339,11 @@ static void add_filters(td_doc_builder_t *b, const td_trial_t *t)
     if (t->healthy_volunteers)
         add_filter(b, "healthy", t->healthy_volunteers == TD_YES ? "yes" : "no");
     add_filter(b, "results", t->has_results ? "yes" : "no");
+    for (size_t i = 0; i < t->nct_aliases.count; i++)
+        add_boolean(b, TD_PREFIX_OTHER_ID, t->nct_aliases.items[i]);
+    add_boolean(b, TD_PREFIX_OTHER_ID, t->org_study_id);
+    for (size_t i = 0; i < t->secondary_ids.count; i++)
+        add_boolean(b, TD_PREFIX_OTHER_ID, t->secondary_ids.items[i]);
 }
 
 /* A facet value: the filter value, lower case. */
@@ -338,6 +354,61 @@ static void set_facet(td_doc_builder_t *b, unsigned slot, const char *value)
     for (; value && value[n] && n + 1 < sizeof(lower); n++)
         lower[n] = (value[n] >= 'A' && value[n] <= 'Z') ? (char) (value[n] + 32) : value[n];
     set_value(b, slot, lower, n);
+}
+
+static int compare_strings(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *) x, *(const char *const *) y);
+}
+
+/* A facet with several values: distinct lower-case values, sorted, joined
+ * with '|'. `values` (NULLs and empty strings are skipped) is reordered. */
+static void set_multi_facet(td_doc_builder_t *b, unsigned slot, const char **values, size_t count)
+{
+    size_t kept = 0, len = 0;
+    for (size_t i = 0; i < count; i++)
+        if (values[i] && *values[i]) {
+            values[kept++] = values[i];
+            len += strlen(values[i]) + 1;
+        }
+    if (!kept)
+        return;
+    qsort(values, kept, sizeof(*values), compare_strings);
+    char *joined = malloc(len);
+    if (!joined) {
+        fail(b, TD_ERR_NO_MEMORY, "facet values");
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < kept; i++) {
+        if (i && strcmp(values[i], values[i - 1]) == 0)
+            continue;
+        if (n)
+            joined[n++] = '|';
+        for (const char *p = values[i]; *p; p++)
+            joined[n++] = (*p >= 'A' && *p <= 'Z') ? (char) (*p + 32) : *p;
+    }
+    set_value(b, slot, joined, n);
+    free(joined);
+}
+
+static void set_list_facets(td_doc_builder_t *b, const td_trial_t *t)
+{
+    size_t count =
+        t->location_count > t->intervention_count ? t->location_count : t->intervention_count;
+    const char **values = malloc((count + 1) * sizeof(*values));
+    if (!values) {
+        fail(b, TD_ERR_NO_MEMORY, "facet values");
+        return;
+    }
+    for (size_t i = 0; i < t->location_count; i++)
+        values[i] = t->locations[i].country;
+    set_multi_facet(b, TD_SLOT_COUNTRIES, values, t->location_count);
+    for (size_t i = 0; i < t->intervention_count; i++)
+        values[i] =
+            t->interventions[i].type ? td_intervention_type_name(t->interventions[i].type) : NULL;
+    set_multi_facet(b, TD_SLOT_INTERVENTION_TYPES, values, t->intervention_count);
+    free(values);
 }
 
 static void set_sites(td_doc_builder_t *b, const td_trial_t *t, unsigned slot, bool recruiting_only)
@@ -400,32 +471,49 @@ static void set_values(td_doc_builder_t *b, const td_trial_t *t)
         snprintf(year, sizeof(year), "%04d", t->start_date.year);
         set_value(b, TD_SLOT_START_YEAR, year, 4);
     }
+    set_list_facets(b, t);
+}
+
+static uint64_t content_hash_seed(void)
+{
+    char schema[32];
+    int n = snprintf(schema, sizeof(schema), "trialdex schema %d", TD_SCHEMA_VERSION);
+    return td_hash64(schema, (size_t) n, TD_HASH64_FNV_OFFSET_BASIS);
 }
 
 td_status_t td_doc_content_hash(const td_trial_t *trial, char out[17])
 {
-    char schema[32];
-    int n = snprintf(schema, sizeof(schema), "trialdex schema %d", TD_SCHEMA_VERSION);
-    return td_trial_content_hash(trial, td_hash64(schema, (size_t) n, TD_HASH64_FNV_OFFSET_BASIS),
-                                 out);
+    return td_trial_content_hash(trial, content_hash_seed(), out);
 }
 
+/* The data (DISPLAY JSON, NUL, FULL JSON) and the content hash, which is
+ * td_hash64 of the FULL JSON: the same as td_doc_content_hash, from the one
+ * serialisation. */
 static void set_data_and_hash(td_doc_builder_t *b, const td_trial_t *t)
 {
-    char hash[17];
-    char *data = NULL;
-    size_t len = 0;
-    td_status_t status = td_doc_content_hash(t, hash);
+    char *display = NULL, *full = NULL;
+    size_t display_len = 0, full_len = 0;
+    td_status_t status = td_trial_to_json(t, TD_TRIAL_JSON_DISPLAY, &display, &display_len);
     if (status == TD_OK)
-        status = td_trial_to_json(t, TD_TRIAL_JSON_DISPLAY, &data, &len);
+        status = td_trial_to_json(t, TD_TRIAL_JSON_FULL, &full, &full_len);
+    char *data = status == TD_OK ? realloc(display, display_len + 1 + full_len) : NULL;
+    if (status == TD_OK && !data)
+        status = TD_ERR_NO_MEMORY;
     if (status != TD_OK) {
+        free(display);
+        free(full);
         fail(b, status, "cannot serialise the record");
         return;
     }
+    memcpy(data + display_len + 1, full, full_len); /* after the display JSON's NUL */
+    char hash[17];
+    snprintf(hash, sizeof(hash), "%016llx",
+             (unsigned long long) td_hash64(full, full_len, content_hash_seed()));
     set_value(b, TD_SLOT_CONTENT_HASH, hash, 16);
-    if (b->status == TD_OK && td_xdoc_set_data(b->doc, data, len) != TD_OK)
+    if (b->status == TD_OK && td_xdoc_set_data(b->doc, data, display_len + 1 + full_len) != TD_OK)
         fail(b, TD_ERR_INTERNAL, "cannot set the document data");
     free(data);
+    free(full);
 }
 
 td_status_t td_doc_build(td_doc_builder_t *b, const td_trial_t *t, td_xdoc_t **out)

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "td_indexer.h"
 #include "td_schema.h"
 #include "td_test.h"
@@ -86,6 +88,48 @@ static char *sample_copy(const char *name, const char *old_text, const char *new
     return dir;
 }
 
+/* The data is the DISPLAY JSON, a NUL, then the FULL JSON; the list facets
+ * are sorted, distinct and joined with '|'. */
+static void expect_record_parts(const char *db_name, const char *id)
+{
+    td_xdb_t *db;
+    char *error = NULL;
+    cr_assert_eq(td_xdb_open(db_name, TD_XDB_READ, &db, &error), TD_OK, "%s", error);
+    td_xdocid_t docid;
+    td_xdoc_t *doc;
+    cr_assert_eq(td_xdb_find_unique(db, id, &docid), TD_OK);
+    cr_assert_eq(td_xdb_get_document(db, docid, &doc), TD_OK);
+    char *data;
+    size_t len;
+    cr_assert_eq(td_xdoc_get_data(doc, &data, &len), TD_OK);
+    size_t display_len = strlen(data);
+    cr_assert_lt(display_len, len, "a NUL separates the two views");
+    json_error_t json_error;
+    json_t *display = json_loadb(data, display_len, 0, &json_error);
+    json_t *full = json_loadb(data + display_len + 1, len - display_len - 1, 0, &json_error);
+    cr_assert(display && full, "%s", json_error.text);
+    cr_assert_str_eq(json_string_value(json_object_get(display, "nctId")), id + 1);
+    cr_assert_not_null(json_object_get(full, "eligibilityCriteria"), "the full record");
+    cr_assert_null(json_object_get(display, "eligibilityCriteria"), "the display record");
+    json_decref(display);
+    json_decref(full);
+    free(data);
+    char *value;
+    cr_assert_eq(td_xdoc_get_value(doc, TD_SLOT_COUNTRIES, &value, &len), TD_OK);
+    cr_assert_eq(strncmp(value,
+                         "australia|france|germany|japan|korea, republic of|united "
+                         "kingdom|united states",
+                         len),
+                 0, "%.*s", (int) len, value);
+    free(value);
+    cr_assert_eq(td_xdoc_get_value(doc, TD_SLOT_INTERVENTION_TYPES, &value, &len), TD_OK);
+    cr_assert_eq(len, 4);
+    cr_assert_eq(memcmp(value, "drug", 4), 0, "one value though three drugs");
+    free(value);
+    td_xdoc_free(doc);
+    td_xdb_close(db);
+}
+
 Test(index, build_indexes_the_sample_corpus)
 {
     char *db = td_test_path("sample.db");
@@ -116,6 +160,8 @@ Test(index, build_indexes_the_sample_corpus)
     cr_assert_geq(term_frequency(db, "ZXDpatient"), 5);
     cr_assert_geq(term_frequency(db, "XDesr1"), 3, "gene symbols are kept in long fields");
     cr_assert_geq(term_frequency(db, "XDpalbociclib"), 3, "drug names are kept in long fields");
+    cr_assert_eq(term_frequency(db, "XYd8534c00099"), 1, "other IDs are boolean terms");
+    expect_record_parts(db, "QNCT99000006");
     free(db);
 }
 
