@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages needed to build, test and run trialdex.
 DEB_PACKAGES = gcc g++ make cmake pkg-config \
 	libxapian-dev xapian-tools libicu-dev libjansson-dev libxml2-dev \
-	libarchive-dev zlib1g-dev libcurl4-openssl-dev libcriterion-dev
+	libarchive-dev zlib1g-dev libcurl4-openssl-dev libedit-dev libcriterion-dev
 
 .PHONY: all deps build build-test test demo format clean
 

@@ -363,8 +363,10 @@ typedef struct run {
     uint32_t gene_concept;
     uint32_t gene_unit; /* unit number of that mention */
     uint32_t unit;      /* units emitted so far */
-    /* Positions of the last ER-, PR- and HER2- statuses, for triple negative. */
+    /* Positions and first bytes of the last ER-, PR- and HER2- statuses, for
+     * triple negative, whose span covers all three ("ER- PR- HER2-"). */
     int64_t negative_at[3];
+    uint32_t negative_start[3];
     int64_t triple_negative_at;
 } run_t;
 
@@ -617,8 +619,10 @@ static void note_negative(run_t *r, uint32_t concept, uint32_t position, uint32_
 {
     const uint32_t receptors[3] = {r->analyzer->er, r->analyzer->pr, r->analyzer->her2};
     for (int k = 0; k < 3; k++)
-        if (concept == receptors[k] && concept != UINT32_MAX)
+        if (concept == receptors[k] && concept != UINT32_MAX) {
             r->negative_at[k] = position;
+            r->negative_start[k] = start;
+        }
     if (r->analyzer->tnbc == UINT32_MAX)
         return;
     for (int k = 0; k < 3; k++)
@@ -627,6 +631,9 @@ static void note_negative(run_t *r, uint32_t concept, uint32_t position, uint32_
     if (r->triple_negative_at >= 0 && position - r->triple_negative_at <= TRIPLE_NEGATIVE_WINDOW)
         return;
     r->triple_negative_at = position;
+    for (int k = 0; k < 3; k++)
+        if (r->negative_start[k] < start)
+            start = r->negative_start[k];
     emit_concept(r, r->analyzer->tnbc, position, start, end);
 }
 

@@ -121,6 +121,11 @@ enum td_slot {
 #define TD_MARK_CONCEPT "@"
 #define TD_MARK_CANONICAL "#"
 
+/* Where the programs find the index when -d is not given: the environment
+ * variable, or else the path (relative to the working directory). */
+#define TD_DB_ENV "TRIALDEX_DB"
+#define TD_DB_DEFAULT "trialdex.db"
+
 /* Metadata keys. */
 #define TD_META_SCHEMA "trialdex.schema"       /* TD_SCHEMA_VERSION as text */
 #define TD_META_LAST_SYNC "trialdex.last_sync" /* high-water mark of the nightly sync */

@@ -1076,6 +1076,22 @@ td_status_t td_xquery_new_match_nothing(td_xquery_t **out)
     return new_query(out, [] { return Xapian::Query::MatchNothing; });
 }
 
+td_status_t td_xquery_new_distance(unsigned slot, double latitude, double longitude,
+                                   double max_metres, td_xquery_t **out)
+{
+    assert(out);
+    if (latitude < -90 || latitude > 90 || max_metres < 0)
+        return TD_ERR_RANGE;
+    return new_query(out, [&] {
+        Xapian::LatLongCoord centre(latitude, longitude);
+        Xapian::GreatCircleMetric metric;
+        // k1 and k2 are Xapian's defaults: the weight falls with distance.
+        auto *source =
+            new Xapian::LatLongDistancePostingSource(slot, centre, metric, max_metres, 1000, 1);
+        return Xapian::Query(source->release());
+    });
+}
+
 td_status_t td_xquery_describe(const td_xquery_t *query, char **out)
 {
     assert(query && out);

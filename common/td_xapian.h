@@ -519,6 +519,15 @@ td_status_t td_xquery_new_scaled(const td_xquery_t *query, double factor, td_xqu
 td_status_t td_xquery_new_value_range(unsigned slot, const char *low, size_t low_len,
                                       const char *high, size_t high_len, td_xquery_t **out);
 
+/* Matches documents with coordinates (td_xlatlong_serialise) in `slot`
+ * within `max_metres` (0: any distance) of the point, great-circle distance
+ * to the nearest of them; the weight falls as the distance grows, so
+ * relevance order is nearest first.
+ * Returns TD_OK; TD_ERR_RANGE for a latitude outside -90..90 or a negative
+ * distance. */
+td_status_t td_xquery_new_distance(unsigned slot, double latitude, double longitude,
+                                   double max_metres, td_xquery_t **out);
+
 /* Matches every document, with no weight. */
 td_status_t td_xquery_new_match_all(td_xquery_t **out);
 

@@ -41,8 +41,8 @@
 
 const char *td_index_default_path(void)
 {
-    const char *env = getenv("TRIALDEX_DB");
-    return env && *env ? env : "trialdex.db";
+    const char *env = getenv(TD_DB_ENV);
+    return env && *env ? env : TD_DB_DEFAULT;
 }
 
 td_status_t td_index_fail(char **error, td_status_t status, const char *fmt, ...)
