@@ -377,7 +377,7 @@ static td_xquery_t *unit_query(builder_t *b, const unit_t *u, int scope, bool ex
     td_field_t fields[TD_FIELD_COUNT];
     size_t field_count = scope_fields(b, scope, fields);
     td_xquery_t *per_field[TD_FIELD_COUNT] = {0};
-    char (*terms)[MAX_TERM + 8] = malloc(MAX_ALTERNATIVES * sizeof(*terms));
+    char(*terms)[MAX_TERM + 8] = malloc(MAX_ALTERNATIVES * sizeof(*terms));
     if (!terms)
         return fail_memory(b);
     for (size_t i = 0; i < field_count && b->status == TD_OK; i++) {
@@ -413,8 +413,8 @@ static td_xquery_t *positional_unit(builder_t *b, const unit_t *u)
     return combine(b, TD_XOP_OR, children, n, 0);
 }
 
-static td_xquery_t *positional_units(builder_t *b, const unit_t *units, size_t count,
-                                     td_xop_t op, uint32_t window)
+static td_xquery_t *positional_units(builder_t *b, const unit_t *units, size_t count, td_xop_t op,
+                                     uint32_t window)
 {
     td_xquery_t **children = calloc(count ? count : 1, sizeof(*children));
     if (!children)
@@ -498,8 +498,8 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
         size_t n = 0;
         for (int stemmed = 0; stemmed < 2 && b->status == TD_OK; stemmed++) {
             char head[MAX_TERM + 16];
-            snprintf(head, sizeof(head), "%s%s%s", stemmed ? TD_PREFIX_STEM : "",
-                     FIELDS[f].prefix, prefix);
+            snprintf(head, sizeof(head), "%s%s%s", stemmed ? TD_PREFIX_STEM : "", FIELDS[f].prefix,
+                     prefix);
             td_xlist_t *list = NULL;
             if (td_xdb_terms_with_prefix(b->searcher->db, head, &list) != TD_OK) {
                 b->status = TD_ERR_IO;
@@ -569,8 +569,8 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
     /* Phrases: in order in the positional fields, or for a multi-word
      * concept, the concept. A quoted phrase requires it (or all of its words
      * in one long field); free text is only boosted by it. */
-    bool positional = node->scope == TD_SCOPE_ALL ||
-                      (node->scope >= 0 && FIELDS[node->scope].positional);
+    bool positional =
+        node->scope == TD_SCOPE_ALL || (node->scope >= 0 && FIELDS[node->scope].positional);
     double boost = b->searcher->settings.phrase_boost;
     if (words && count >= 2 && positional && b->status == TD_OK && (phrase || boost > 0)) {
         td_xquery_t *ordered = positional_units(b, units, count, TD_XOP_PHRASE, 0);

@@ -70,9 +70,9 @@ static const char *const *field_keys(td_field_t field)
     static const char *const site[] = {"locations", NULL};
     static const char *const arm[] = {"armGroups", NULL};
     static const char *const everything[] = {
-        "briefTitle", "officialTitle", "conditions", "keywords", "interventions",
-        "briefSummary", "detailedDescription", "eligibilityCriteria", "primaryOutcomes",
-        "secondaryOutcomes", "armGroups", NULL};
+        "briefTitle",      "officialTitle",     "conditions",          "keywords",
+        "interventions",   "briefSummary",      "detailedDescription", "eligibilityCriteria",
+        "primaryOutcomes", "secondaryOutcomes", "armGroups",           NULL};
     switch (field) {
     case TD_FIELD_TITLE:
         return title;

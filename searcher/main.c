@@ -226,8 +226,7 @@ static int parse_args(int argc, char **argv, args_t *a)
         if (!options_done && strncmp(arg, "--", 2) == 0 && (eq = strchr(arg, '=')))
             value = eq + 1;
 #define OPTION(long_name, short_name) matches_option(options_done, arg, eq, long_name, short_name)
-#define VALUE()                                                                                    \
-    (value ? value : (i + 1 < argc ? argv[++i] : NULL))
+#define VALUE() (value ? value : (i + 1 < argc ? argv[++i] : NULL))
         if (!options_done && strcmp(arg, "--") == 0) {
             options_done = true;
         } else if (OPTION("--help", "-h")) {
@@ -240,8 +239,8 @@ static int parse_args(int argc, char **argv, args_t *a)
         } else if (OPTION("--limit", "-n")) {
             const char *v = VALUE();
             if (!v || !parse_count(v, &a->request.limit))
-                status = usage_error("--limit takes a number from 0 to 100000, not '%s'",
-                                     v ? v : "");
+                status =
+                    usage_error("--limit takes a number from 0 to 100000, not '%s'", v ? v : "");
         } else if (OPTION("--offset", NULL)) {
             const char *v = VALUE();
             if (!v || !parse_count(v, &a->request.offset))
@@ -310,8 +309,9 @@ static int parse_args(int argc, char **argv, args_t *a)
     free(words);
     if (!status && !a->show) {
         bool tty = isatty(STDOUT_FILENO);
-        a->render.color = strcmp(a->color, "always") == 0 ||
-                          (strcmp(a->color, "auto") == 0 && tty && a->render.format == TD_OUTPUT_TEXT);
+        a->render.color =
+            strcmp(a->color, "always") == 0 ||
+            (strcmp(a->color, "auto") == 0 && tty && a->render.format == TD_OUTPUT_TEXT);
     }
     return status;
 }
@@ -319,8 +319,8 @@ static int parse_args(int argc, char **argv, args_t *a)
 static int run_show(td_searcher_t *searcher, const args_t *a)
 {
     int result = EXIT_FOUND;
-    bool color = strcmp(a->color, "always") == 0 ||
-                 (strcmp(a->color, "auto") == 0 && isatty(STDOUT_FILENO));
+    bool color =
+        strcmp(a->color, "always") == 0 || (strcmp(a->color, "auto") == 0 && isatty(STDOUT_FILENO));
     for (size_t i = 0; i < a->id_count; i++) {
         char *json = NULL;
         td_status_t status = td_search_show(searcher, a->ids[i], &json);
@@ -400,9 +400,8 @@ int main(int argc, char **argv)
         const char *home = getenv("HOME");
         if (home)
             snprintf(history, sizeof(history), "%s/.trialdex_history", home);
-        td_shell_options_t options = {.request = a.request,
-                                      .render = a.render,
-                                      .history_path = home ? history : NULL};
+        td_shell_options_t options = {
+            .request = a.request, .render = a.render, .history_path = home ? history : NULL};
         options.request.facets = options.render.facets = true;
         status = td_shell_run(searcher, &options);
     } else {

@@ -80,8 +80,8 @@ typedef struct token {
     size_t start, end;     /* bytes of the token in the query */
     size_t text, text_len; /* WORD, PHRASE: the words; FIELD: the name */
     bool exact, wildcard;
-    bool glued;       /* WORD: continues the previous word ("HER2 -low") */
-    uint32_t window;  /* NEAR */
+    bool glued;      /* WORD: continues the previous word ("HER2 -low") */
+    uint32_t window; /* NEAR */
 } token_t;
 
 typedef struct parser {
@@ -358,9 +358,9 @@ static td_xquery_t *terms_query(parser_t *p, const char *facet, const char *cons
         n++;
     }
     td_xquery_t *out = NULL;
-    if (n == count && td_xquery_new_compound(all ? TD_XOP_AND : TD_XOP_OR,
-                                             (const td_xquery_t *const *) children, n, 0,
-                                             &out) != TD_OK)
+    if (n == count &&
+        td_xquery_new_compound(all ? TD_XOP_AND : TD_XOP_OR, (const td_xquery_t *const *) children,
+                               n, 0, &out) != TD_OK)
         out = NULL;
     for (size_t i = 0; i < n; i++)
         td_xquery_free(children[i]);
@@ -463,7 +463,7 @@ static td_status_t parse_status(parser_t *p, char *value, size_t position, td_xq
 static int phase_index(const char *text)
 {
     static const char *const names[][3] = {
-        {"0", "early", "early_phase1"}, {"1", "phase1", "i"},   {"2", "phase2", "ii"},
+        {"0", "early", "early_phase1"}, {"1", "phase1", "i"},  {"2", "phase2", "ii"},
         {"3", "phase3", "iii"},         {"4", "phase4", "iv"},
     };
     for (int i = 0; i < 5; i++)
@@ -475,8 +475,7 @@ static int phase_index(const char *text)
     return -1;
 }
 
-static const char *const PHASE_VALUES[] = {"early_phase1", "phase1", "phase2", "phase3",
-                                           "phase4"};
+static const char *const PHASE_VALUES[] = {"early_phase1", "phase1", "phase2", "phase3", "phase4"};
 
 /* phase:2 (phase 2), phase:2-3 (any of 2..3), phase:2/3 (both: a phase
  * 2/3 trial), phase:1,3 (either), phase:na. */
@@ -541,8 +540,8 @@ typedef struct choice {
 } choice_t;
 
 static td_status_t parse_choice(parser_t *p, const char *facet, const choice_t *choices,
-                                size_t choice_count, const char *hint, char *value,
-                                size_t position, td_xquery_t **out)
+                                size_t choice_count, const char *hint, char *value, size_t position,
+                                td_xquery_t **out)
 {
     char *items[8];
     size_t n = split_list(value, items, 8, true);
@@ -554,8 +553,7 @@ static td_status_t parse_choice(parser_t *p, const char *facet, const choice_t *
             if (strcmp(items[i], choices[k].name) == 0)
                 found = &choices[k];
         if (!found) {
-            p->status = td_query_fail(p->error, position, hint, "unknown %s '%s'", facet,
-                                      items[i]);
+            p->status = td_query_fail(p->error, position, hint, "unknown %s '%s'", facet, items[i]);
             return p->status;
         }
         for (size_t k = 0; k < 2 && found->values[k]; k++)
@@ -568,15 +566,22 @@ static td_status_t parse_choice(parser_t *p, const char *facet, const choice_t *
 }
 
 static const choice_t TYPES[] = {
-    {"interventional", {"interventional"}},   {"int", {"interventional"}},
-    {"observational", {"observational"}},     {"obs", {"observational"}},
-    {"expanded_access", {"expanded_access"}}, {"expanded", {"expanded_access"}},
+    {"interventional", {"interventional"}},
+    {"int", {"interventional"}},
+    {"observational", {"observational"}},
+    {"obs", {"observational"}},
+    {"expanded_access", {"expanded_access"}},
+    {"expanded", {"expanded_access"}},
     {"ea", {"expanded_access"}},
 };
 /* A trial for all sexes admits a woman too. */
 static const choice_t SEXES[] = {
-    {"female", {"female", "all"}}, {"f", {"female", "all"}}, {"women", {"female", "all"}},
-    {"male", {"male", "all"}},     {"m", {"male", "all"}},   {"men", {"male", "all"}},
+    {"female", {"female", "all"}},
+    {"f", {"female", "all"}},
+    {"women", {"female", "all"}},
+    {"male", {"male", "all"}},
+    {"m", {"male", "all"}},
+    {"men", {"male", "all"}},
     {"all", {"all"}},
 };
 static const choice_t YES_NO[] = {{"yes", {"yes"}}, {"y", {"yes"}}, {"no", {"no"}}, {"n", {"no"}}};
@@ -585,14 +590,22 @@ static const struct {
     const char *alias;
     const char *country;
 } COUNTRY_ALIASES[] = {
-    {"us", "united states"},           {"usa", "united states"},
-    {"u.s.", "united states"},         {"united states of america", "united states"},
-    {"america", "united states"},      {"uk", "united kingdom"},
-    {"britain", "united kingdom"},     {"great britain", "united kingdom"},
-    {"england", "united kingdom"},     {"korea", "korea, republic of"},
-    {"south korea", "korea, republic of"}, {"russia", "russian federation"},
-    {"iran", "iran, islamic republic of"}, {"taiwan", "taiwan"},
-    {"prc", "china"},                  {"mainland china", "china"},
+    {"us", "united states"},
+    {"usa", "united states"},
+    {"u.s.", "united states"},
+    {"united states of america", "united states"},
+    {"america", "united states"},
+    {"uk", "united kingdom"},
+    {"britain", "united kingdom"},
+    {"great britain", "united kingdom"},
+    {"england", "united kingdom"},
+    {"korea", "korea, republic of"},
+    {"south korea", "korea, republic of"},
+    {"russia", "russian federation"},
+    {"iran", "iran, islamic republic of"},
+    {"taiwan", "taiwan"},
+    {"prc", "china"},
+    {"mainland china", "china"},
 };
 
 static td_status_t parse_country(parser_t *p, char *value, size_t position, td_xquery_t **out)
@@ -625,10 +638,11 @@ static bool parse_age_days(const char *text, double *days)
     static const struct {
         const char *unit;
         double days;
-    } units[] = {{"", 365.25},     {"y", 365.25},      {"yr", 365.25},   {"yrs", 365.25},
-                 {"year", 365.25}, {"years", 365.25},  {"mo", 30.4375},  {"month", 30.4375},
-                 {"months", 30.4375}, {"w", 7},        {"week", 7},      {"weeks", 7},
-                 {"d", 1},         {"day", 1},         {"days", 1}};
+    } units[] = {{"", 365.25},    {"y", 365.25},      {"yr", 365.25},
+                 {"yrs", 365.25}, {"year", 365.25},   {"years", 365.25},
+                 {"mo", 30.4375}, {"month", 30.4375}, {"months", 30.4375},
+                 {"w", 7},        {"week", 7},        {"weeks", 7},
+                 {"d", 1},        {"day", 1},         {"days", 1}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (strcasecmp(end, units[i].unit) == 0) {
             /* The indexer stores whole days, rounded down (td_age_parse). */
@@ -872,13 +886,20 @@ static const struct {
     const char *name;
     int scope;
 } SCOPES[] = {
-    {"title", TD_FIELD_TITLE},         {"cond", TD_FIELD_CONDITION},
-    {"condition", TD_FIELD_CONDITION}, {"drug", TD_FIELD_INTERVENTION},
-    {"intervention", TD_FIELD_INTERVENTION}, {"biomarker", TD_FIELD_BIOMARKER},
-    {"outcome", TD_FIELD_OUTCOME},     {"sponsor", TD_FIELD_SPONSOR},
-    {"site", TD_FIELD_SITE},           {"inc", TD_FIELD_INCLUSION},
-    {"exc", TD_FIELD_EXCLUSION},       {"keyword", TD_FIELD_KEYWORD},
-    {"summary", TD_FIELD_SUMMARY},     {"arm", TD_FIELD_ARM},
+    {"title", TD_FIELD_TITLE},
+    {"cond", TD_FIELD_CONDITION},
+    {"condition", TD_FIELD_CONDITION},
+    {"drug", TD_FIELD_INTERVENTION},
+    {"intervention", TD_FIELD_INTERVENTION},
+    {"biomarker", TD_FIELD_BIOMARKER},
+    {"outcome", TD_FIELD_OUTCOME},
+    {"sponsor", TD_FIELD_SPONSOR},
+    {"site", TD_FIELD_SITE},
+    {"inc", TD_FIELD_INCLUSION},
+    {"exc", TD_FIELD_EXCLUSION},
+    {"keyword", TD_FIELD_KEYWORD},
+    {"summary", TD_FIELD_SUMMARY},
+    {"arm", TD_FIELD_ARM},
     {"id", TD_SCOPE_ID},
 };
 
@@ -936,9 +957,9 @@ static td_qnode_t *parse_filter(parser_t *p, const token_t *field, const char *n
                               "expanded_access (ea)",
                               value, at, &query);
     else if (strcmp(name, "sex") == 0)
-        status = parse_choice(p, "sex", SEXES, sizeof(SEXES) / sizeof(SEXES[0]),
-                              "sex:female (trials open to women), sex:male, sex:all", value, at,
-                              &query);
+        status =
+            parse_choice(p, "sex", SEXES, sizeof(SEXES) / sizeof(SEXES[0]),
+                         "sex:female (trials open to women), sex:male, sex:all", value, at, &query);
     else if (strcmp(name, "results") == 0 || strcmp(name, "healthy") == 0)
         status = parse_choice(p, name, YES_NO, 4, "yes or no", value, at, &query);
     else if (strcmp(name, "country") == 0)
@@ -975,10 +996,10 @@ static td_qnode_t *parse_filter(parser_t *p, const token_t *field, const char *n
 
 static bool is_filter_name(const char *name)
 {
-    static const char *const filters[] = {
-        "status",  "phase",      "type",       "sex",  "results",         "healthy", "country",
-        "age",     "start",      "updated",    "completion", "enrollment", "near",
-        "recruiting-near", "within"};
+    static const char *const filters[] = {"status",  "phase",           "type",       "sex",
+                                          "results", "healthy",         "country",    "age",
+                                          "start",   "updated",         "completion", "enrollment",
+                                          "near",    "recruiting-near", "within"};
     for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
         if (strcmp(name, filters[i]) == 0)
             return true;
@@ -1028,8 +1049,8 @@ static td_qnode_t *parse_field(parser_t *p)
     token_t *t = peek(p);
     if (p->status != TD_OK)
         return NULL;
-    if (t->start != field.end || (t->kind != TOKEN_WORD && t->kind != TOKEN_PHRASE &&
-                                  t->kind != TOKEN_OPEN)) {
+    if (t->start != field.end ||
+        (t->kind != TOKEN_WORD && t->kind != TOKEN_PHRASE && t->kind != TOKEN_OPEN)) {
         p->status = td_query_fail(p->error, field.start,
                                   "write the value right after the colon: title:cancer, "
                                   "drug:\"CDK4/6 inhibitor\", cond:(breast OR ovarian)",
@@ -1069,8 +1090,7 @@ static td_qnode_t *parse_field(parser_t *p)
     if (node)
         set_scope(node, scope);
     if (node && scope == TD_SCOPE_ID && node->kind != TD_QNODE_TEXT) {
-        p->status = td_query_fail(p->error, field.start, "e.g. id:NCT04494425",
-                                  "id: takes one ID");
+        p->status = td_query_fail(p->error, field.start, "e.g. id:NCT04494425", "id: takes one ID");
         td_qnode_free(node);
         return NULL;
     }
@@ -1141,14 +1161,13 @@ static td_qnode_t *parse_primary(parser_t *p)
                                   "the query ends where a word was expected");
         return NULL;
     case TOKEN_CLOSE:
-        p->status = td_query_fail(p->error, t->start, "remove it, or add the ( it closes",
-                                  "unmatched )");
+        p->status =
+            td_query_fail(p->error, t->start, "remove it, or add the ( it closes", "unmatched )");
         return NULL;
     default:
-        p->status = td_query_fail(p->error, t->start,
-                                  "operators go between words: a AND b, a OR b, a NOT b",
-                                  "'%.*s' where a word was expected", (int) (t->end - t->start),
-                                  p->q + t->start);
+        p->status = td_query_fail(
+            p->error, t->start, "operators go between words: a AND b, a OR b, a NOT b",
+            "'%.*s' where a word was expected", (int) (t->end - t->start), p->q + t->start);
         return NULL;
     }
 }
@@ -1230,8 +1249,7 @@ static td_qnode_t *parse_and(parser_t *p)
             break;
         if (t->kind == TOKEN_AND) {
             if (want) {
-                p->status = td_query_fail(p->error, t->start,
-                                          "AND goes between two words: a AND b",
+                p->status = td_query_fail(p->error, t->start, "AND goes between two words: a AND b",
                                           "AND without a word before it");
                 break;
             }
@@ -1284,8 +1302,8 @@ static td_qnode_t *parse_or(parser_t *p)
     td_qnode_t *left = parse_and(p);
     if (p->status != TD_OK || peek(p)->kind != TOKEN_OR)
         return left;
-    td_qnode_t *or = new_node(p, TD_QNODE_OR, left ? left->position : peek(p)->start);
-    if (!or) {
+    td_qnode_t * or = new_node(p, TD_QNODE_OR, left ? left->position : peek(p)->start);
+    if (! or) {
         td_qnode_free(left);
         return NULL;
     }
@@ -1315,7 +1333,7 @@ static td_qnode_t *parse_or(parser_t *p)
         td_qnode_free(or);
         return NULL;
     }
-    return or;
+    return or ;
 }
 
 static bool node_has_text(const td_qnode_t *node, bool negated)
@@ -1398,8 +1416,7 @@ static bool find_place(parser_t *p, const char *name, double *latitude, double *
         {
             const char *city = json_string_value(json_object_get(site, "city"));
             json_t *lat = json_object_get(site, "lat"), *lon = json_object_get(site, "lon");
-            if (city && strcasecmp(city, name) == 0 && json_is_number(lat) &&
-                json_is_number(lon)) {
+            if (city && strcasecmp(city, name) == 0 && json_is_number(lat) && json_is_number(lon)) {
                 *latitude = json_number_value(lat);
                 *longitude = json_number_value(lon);
                 found = true;

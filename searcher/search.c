@@ -25,10 +25,10 @@ void td_search_settings_default(td_search_settings_t *settings)
      * .35; biomarkers are ours and sit with interventions; exclusion
      * criteria never score. */
     static const double boosts[TD_FIELD_COUNT] = {
-        [TD_FIELD_TITLE] = 1.0,     [TD_FIELD_CONDITION] = 0.95, [TD_FIELD_KEYWORD] = 0.5,
-        [TD_FIELD_INTERVENTION] = 0.8, [TD_FIELD_BIOMARKER] = 0.8, [TD_FIELD_SUMMARY] = 0.5,
-        [TD_FIELD_OUTCOME] = 0.4,   [TD_FIELD_INCLUSION] = 0.5,  [TD_FIELD_EXCLUSION] = 0.0,
-        [TD_FIELD_SPONSOR] = 0.4,   [TD_FIELD_SITE] = 0.35,      [TD_FIELD_ARM] = 0.4,
+        [TD_FIELD_TITLE] = 1.0,        [TD_FIELD_CONDITION] = 0.95, [TD_FIELD_KEYWORD] = 0.5,
+        [TD_FIELD_INTERVENTION] = 0.8, [TD_FIELD_BIOMARKER] = 0.8,  [TD_FIELD_SUMMARY] = 0.5,
+        [TD_FIELD_OUTCOME] = 0.4,      [TD_FIELD_INCLUSION] = 0.5,  [TD_FIELD_EXCLUSION] = 0.0,
+        [TD_FIELD_SPONSOR] = 0.4,      [TD_FIELD_SITE] = 0.35,      [TD_FIELD_ARM] = 0.4,
     };
     memcpy(settings->boost, boosts, sizeof(boosts));
     settings->bm25 = (td_xbm25_t){.k1 = 1.2, .k2 = 0, .k3 = 1, .b = 0.75, .min_normlen = 0.5};
@@ -94,8 +94,7 @@ td_status_t td_search_settings_set(td_search_settings_t *settings, const char *k
                          key);
 }
 
-td_status_t td_search_settings_load(td_search_settings_t *settings, const char *path,
-                                    char **error)
+td_status_t td_search_settings_load(td_search_settings_t *settings, const char *path, char **error)
 {
     FILE *file = fopen(path, "r");
     if (!file) {
@@ -179,8 +178,8 @@ static td_status_t open_database(td_searcher_t *s, char **error)
     if (status != TD_OK) {
         if (status == TD_ERR_NOT_FOUND)
             open_fail(error, status,
-                      "no index at '%s': build one with trialdex-index build -d %s SRC...",
-                      s->path, s->path);
+                      "no index at '%s': build one with trialdex-index build -d %s SRC...", s->path,
+                      s->path);
         else
             open_fail(error, status, "%s", open_error ? open_error : "cannot open the index");
         free(open_error);
@@ -305,8 +304,7 @@ td_xdb_t *td_searcher_db(td_searcher_t *s)
 
 /* ---- requests ---- */
 
-static const char *const SORT_NAMES[] = {"relevance", "start", "updated", "enrollment",
-                                         "distance"};
+static const char *const SORT_NAMES[] = {"relevance", "start", "updated", "enrollment", "distance"};
 
 const char *td_sort_name(td_sort_t sort)
 {
@@ -335,18 +333,16 @@ bool td_sort_parse(const char *text, td_sort_t *sort, bool *ascending)
 
 td_search_request_t td_search_request_default(const char *query)
 {
-    return (td_search_request_t){.query = query ? query : "",
-                                 .limit = 10,
-                                 .sort = TD_SORT_RELEVANCE,
-                                 .partial_ok = true};
+    return (td_search_request_t){
+        .query = query ? query : "", .limit = 10, .sort = TD_SORT_RELEVANCE, .partial_ok = true};
 }
 
 static const char *const FACET_NAMES[TD_FACET_COUNT] = {
-    "status",  "phase", "type", "sex", "country", "intervention_type", "sponsor_class",
-    "start_year"};
+    "status",        "phase",     "type", "sex", "country", "intervention_type",
+    "sponsor_class", "start_year"};
 static const unsigned FACET_SLOTS[TD_FACET_COUNT] = {
-    TD_SLOT_STATUS,    TD_SLOT_PHASES,     TD_SLOT_STUDY_TYPE,
-    TD_SLOT_SEX,       TD_SLOT_COUNTRIES,  TD_SLOT_INTERVENTION_TYPES,
+    TD_SLOT_STATUS,        TD_SLOT_PHASES,    TD_SLOT_STUDY_TYPE,
+    TD_SLOT_SEX,           TD_SLOT_COUNTRIES, TD_SLOT_INTERVENTION_TYPES,
     TD_SLOT_SPONSOR_CLASS, TD_SLOT_START_YEAR};
 
 const char *td_facet_name(td_facet_t facet)
@@ -407,8 +403,7 @@ static td_status_t search_fail(td_query_error_t *qerr, td_status_t status, const
 static td_status_t distance_query(const td_geo_t *geo, td_xquery_t **out)
 {
     unsigned slot = geo->recruiting ? TD_SLOT_RECRUITING_SITES : TD_SLOT_SITES;
-    return td_xquery_new_distance(slot, geo->latitude, geo->longitude, geo->radius_km * 1000,
-                                  out);
+    return td_xquery_new_distance(slot, geo->latitude, geo->longitude, geo->radius_km * 1000, out);
 }
 
 /* Replaces *query with `op` of it and `other` (which is freed). */
@@ -456,8 +451,7 @@ static td_status_t prepare(td_searcher_t *s, const td_search_request_t *request,
  * distance), the trials that have the value, sorted: *with; and the rest,
  * by relevance: *without. A distance sort weighs by distance alone. */
 static td_status_t split_sorted(const td_search_request_t *request, const td_geo_t *geo,
-                                const td_xquery_t *query, td_xquery_t **with,
-                                td_xquery_t **without)
+                                const td_xquery_t *query, td_xquery_t **with, td_xquery_t **without)
 {
     unsigned slot = request->sort == TD_SORT_START     ? TD_SLOT_START_DATE
                     : request->sort == TD_SORT_UPDATED ? TD_SLOT_LAST_UPDATE_DATE
@@ -605,9 +599,8 @@ static void nearest_site(const td_geo_t *geo, const char *display, td_hit_t *hit
         const char *status = json_string_value(json_object_get(site, "status"));
         if (!json_is_number(lat) || !json_is_number(lon))
             continue;
-        if (geo->recruiting &&
-            !(status && (strcmp(status, "RECRUITING") == 0 ||
-                         strcmp(status, "NOT_YET_RECRUITING") == 0)))
+        if (geo->recruiting && !(status && (strcmp(status, "RECRUITING") == 0 ||
+                                            strcmp(status, "NOT_YET_RECRUITING") == 0)))
             continue;
         double d = haversine_km(geo->latitude, geo->longitude, json_number_value(lat),
                                 json_number_value(lon));
@@ -758,8 +751,8 @@ static td_status_t suggest(run_t *r)
         const td_qword_t *w = &info->words[i];
         bool plain = w->term_count > 0, has_upper = false;
         for (const char *c = w->query; *c; c++) {
-            if (isdigit((unsigned char) *c) || (!isalpha((unsigned char) *c) && *c != '-' &&
-                                                !((unsigned char) *c & 0x80)))
+            if (isdigit((unsigned char) *c) ||
+                (!isalpha((unsigned char) *c) && *c != '-' && !((unsigned char) *c & 0x80)))
                 plain = false;
             has_upper |= isupper((unsigned char) *c) != 0;
         }
@@ -948,9 +941,8 @@ td_status_t td_page_token_apply(const char *token, td_searcher_t *s, td_search_r
         token[used] || offset > UINT32_MAX)
         return settings_fail(error, "'%s' is not a page token", token);
     if (hash != request_hash(request))
-        return settings_fail(error,
-                             "this page token belongs to another query, sort or page size: "
-                             "repeat the query, sort and --limit it was made with");
+        return settings_fail(error, "this page token belongs to another query, sort or page size: "
+                                    "repeat the query, sort and --limit it was made with");
     if (revision != s->revision) {
         if (error) {
             char message[256];

@@ -49,9 +49,9 @@ typedef enum td_qnode_kind {
     TD_QNODE_PHRASE, /* "quoted words", in order */
     TD_QNODE_AND,
     TD_QNODE_OR,
-    TD_QNODE_NOT,    /* one child: what must not match */
-    TD_QNODE_NEAR,   /* children within `window` positions, any order */
-    TD_QNODE_FILTER  /* a ready filter query: matches, never weighs */
+    TD_QNODE_NOT,   /* one child: what must not match */
+    TD_QNODE_NEAR,  /* children within `window` positions, any order */
+    TD_QNODE_FILTER /* a ready filter query: matches, never weighs */
 } td_qnode_kind_t;
 
 typedef struct td_qnode {
@@ -71,7 +71,7 @@ typedef struct td_qnode {
 typedef struct td_geo {
     bool set;
     double latitude, longitude;
-    bool recruiting; /* recruiting sites only (recruiting-near:) */
+    bool recruiting;  /* recruiting sites only (recruiting-near:) */
     double radius_km; /* 0: no limit */
     size_t position;
 } td_geo_t;
@@ -79,7 +79,7 @@ typedef struct td_geo {
 typedef struct td_parsed_query {
     td_qnode_t *root; /* NULL: match every trial */
     td_geo_t geo;
-    bool has_text;    /* some words can weigh */
+    bool has_text; /* some words can weigh */
 } td_parsed_query_t;
 
 /* Parses `text`. On TD_ERR_BAD_QUERY, *error says where and why. */
@@ -98,8 +98,8 @@ td_status_t td_query_fail(td_query_error_t *error, size_t position, const char *
  * terms that stand for it, unprefixed ("Zstem" for a stem, "@concept",
  * "#canonical", or the word). */
 typedef struct td_qword {
-    char *query;       /* the query text of the word or expression */
-    char **terms;      /* its alternatives, unprefixed */
+    char *query;  /* the query text of the word or expression */
+    char **terms; /* its alternatives, unprefixed */
     size_t term_count;
 } td_qword_t;
 

@@ -75,8 +75,7 @@ td_status_t td_search_settings_set(td_search_settings_t *settings, const char *k
  * comment), applied over what `settings` holds.
  * Returns TD_OK; TD_ERR_NOT_FOUND or TD_ERR_IO for the file; TD_ERR_BAD_INPUT
  * with "file:line: ..." in the malloc'd *error. */
-td_status_t td_search_settings_load(td_search_settings_t *settings, const char *path,
-                                    char **error);
+td_status_t td_search_settings_load(td_search_settings_t *settings, const char *path, char **error);
 
 /* ---- Searcher ----------------------------------------------------------- */
 
@@ -123,12 +122,12 @@ typedef struct td_search_request {
     uint32_t offset;   /* hits to skip */
     uint32_t limit;    /* hits to return (0: only counts and facets) */
     td_sort_t sort;
-    bool ascending;   /* sort direction for the value sorts */
-    bool facets;      /* count facets over the whole match set */
-    bool explain;     /* fill td_hit_t.matches */
-    bool snippets;    /* fill td_hit_t.snippet */
-    bool partial_ok;  /* when nothing matches every word, show best partial
-                         matches (labelled: td_search_result_t.partial) */
+    bool ascending;  /* sort direction for the value sorts */
+    bool facets;     /* count facets over the whole match set */
+    bool explain;    /* fill td_hit_t.matches */
+    bool snippets;   /* fill td_hit_t.snippet */
+    bool partial_ok; /* when nothing matches every word, show best partial
+                        matches (labelled: td_search_result_t.partial) */
 } td_search_request_t;
 
 /* A request with the defaults: limit 10, relevance, partial matches allowed. */
@@ -168,8 +167,8 @@ typedef struct td_hit {
     double weight;
     char *display; /* the DISPLAY JSON of the trial (td_trial_json.h), NUL-terminated */
     bool has_distance;
-    double distance_km; /* to the nearest (recruiting) site when near: was given */
-    char *nearest_site; /* "Facility, City, Country" of that site, or NULL */
+    double distance_km;  /* to the nearest (recruiting) site when near: was given */
+    char *nearest_site;  /* "Facility, City, Country" of that site, or NULL */
     td_match_t *matches; /* with request.explain */
     size_t match_count;
     td_snippet_t snippet; /* with request.snippets; text NULL when none */

@@ -69,7 +69,7 @@ static char *ids(const char *query)
 {
     td_search_result_t *result = run(query, 1000);
     cr_assert_eq(result->hit_count, result->total, "%s", query);
-    char (*list)[16] = calloc(result->hit_count + 1, 16);
+    char(*list)[16] = calloc(result->hit_count + 1, 16);
     for (size_t i = 0; i < result->hit_count; i++)
         hit_id(&result->hits[i], list[i]);
     qsort(list, result->hit_count, 16, (int (*)(const void *, const void *)) strcmp);
@@ -86,7 +86,7 @@ static char *ids(const char *query)
 /* The IDs of the records for which `keep` holds, in the same form. */
 static char *expected(bool (*keep)(const td_trial_t *, const void *), const void *arg)
 {
-    char (*list)[16] = calloc(records.trial_count + 1, 16);
+    char(*list)[16] = calloc(records.trial_count + 1, 16);
     size_t n = 0;
     for (size_t i = 0; i < records.trial_count; i++)
         if (keep(records.trials[i], arg))
@@ -345,7 +345,8 @@ static bool names_a_cdk46_inhibitor(const td_trial_t *t, const void *unused)
     static const char *const drugs[] = {"palbociclib", "ribociclib", "abemaciclib", "dalpiciclib"};
     for (size_t i = 0; i < t->intervention_count; i++)
         for (size_t k = 0; k < 4; k++)
-            if (t->interventions[i].name && contains_ignoring_case(t->interventions[i].name, drugs[k]))
+            if (t->interventions[i].name &&
+                contains_ignoring_case(t->interventions[i].name, drugs[k]))
                 return true;
     return false;
 }
@@ -401,8 +402,9 @@ Test(search, field_scopes_restrict_where_words_match)
 
 Test(search, boolean_operators_and_wildcards)
 {
-    char *a = ids("palbociclib"), *b = ids("ribociclib"), *either = ids("palbociclib OR ribociclib"),
-         *not_b = ids("palbociclib -ribociclib"), *not_word = ids("palbociclib NOT ribociclib");
+    char *a = ids("palbociclib"), *b = ids("ribociclib"),
+         *either = ids("palbociclib OR ribociclib"), *not_b = ids("palbociclib -ribociclib"),
+         *not_word = ids("palbociclib NOT ribociclib");
     cr_assert_geq(strlen(either), strlen(a));
     cr_assert_geq(strlen(either), strlen(b));
     cr_assert_str_eq(not_b, not_word);
@@ -439,7 +441,8 @@ Test(search, near_a_place_filters_and_sorts_by_distance)
     }
     td_search_result_free(r);
     /* A city name works as well as its coordinates. */
-    char *by_name = ids("near:Guangzhou within:50km"), *by_point = ids("near:23.11667,113.25 within:50km");
+    char *by_name = ids("near:Guangzhou within:50km"),
+         *by_point = ids("near:23.11667,113.25 within:50km");
     cr_assert_str_eq(by_name, by_point);
     free(by_name);
     free(by_point);
@@ -466,8 +469,7 @@ Test(search, sorts_put_missing_values_last)
             } else {
                 cr_assert(!missing_seen, "a trial with a start date after one without");
                 if (*previous)
-                    cr_assert(ascending ? strcmp(previous, date) <= 0
-                                        : strcmp(previous, date) >= 0,
+                    cr_assert(ascending ? strcmp(previous, date) <= 0 : strcmp(previous, date) >= 0,
                               "%s then %s", previous, date);
                 snprintf(previous, sizeof(previous), "%s", date);
             }
@@ -568,8 +570,8 @@ static void expect_error(const char *query, size_t position, const char *message
 {
     td_query_error_t error = {0};
     cr_assert_eq(query_error(query, &error), TD_ERR_BAD_QUERY, "%s should fail", query);
-    cr_assert_eq(error.position, position, "%s: at %zu, expected %zu (%s)", query,
-                 error.position, position, error.message);
+    cr_assert_eq(error.position, position, "%s: at %zu, expected %zu (%s)", query, error.position,
+                 position, error.message);
     cr_assert_not_null(strstr(error.message, message), "%s: '%s'", query, error.message);
 }
 
