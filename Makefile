@@ -83,6 +83,22 @@ demo: build
 	@echo "== trialdex-index stats -d $(DEMO_DB)"
 	@$(BUILD_DIR)/trialdex-index stats -d $(DEMO_DB)
 	@$(BUILD_DIR)/trialdex-index check --quiet -d $(DEMO_DB)
+	@echo
+	@echo "== trialdex-search -d $(DEMO_DB) 'HR+/HER2- breast cancer CDK4/6 inhibitor' status:recruiting"
+	@$(BUILD_DIR)/trialdex-search -d $(DEMO_DB) -n 3 'HR+/HER2- breast cancer CDK4/6 inhibitor' status:recruiting
+	@echo
+	@echo "== synonyms and biomarker polarity: Enhertu finds trastuzumab deruxtecan; HER2 -low is HER2-low"
+	@$(BUILD_DIR)/trialdex-search -d $(DEMO_DB) -n 2 --why Enhertu 'HER2 -low'
+	@echo
+	@echo "== facets over the whole match set, sorted by start date"
+	@$(BUILD_DIR)/trialdex-search -d $(DEMO_DB) -n 3 --facets --sort start 'breast cancer' phase:2-3
+	@echo
+	@echo "== a malformed query gets its position and a hint"
+	@$(BUILD_DIR)/trialdex-search -d $(DEMO_DB) 'near:Boston within:10' || true
+	@if [ -t 0 ] && [ -t 1 ]; then \
+	  echo; echo "== the interactive shell (:help for commands, Ctrl-D to leave)"; \
+	  $(BUILD_DIR)/trialdex-search -d $(DEMO_DB); \
+	fi
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
