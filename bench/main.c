@@ -1,5 +1,6 @@
 /* trialdex-bench: repeatable measurements of trialdex's parts. */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _XOPEN_SOURCE 700 /* nftw, getline */
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +12,19 @@
 #include <unistd.h>
 
 #include "td_analyzer.h"
+#include "td_format.h"
 #include "td_indexer.h"
 #include "td_reader.h"
+#include "td_schema.h"
+#include "td_search.h"
 #include "td_xapian.h"
 
 static const char usage[] =
     "usage: trialdex-bench reader [--runs N] SRC...\n"
     "       trialdex-bench analyzer [--runs N] SRC...\n"
     "       trialdex-bench index [--runs N] SRC...\n"
+    "       trialdex-bench latency [-d DB] [--runs N] [--warmup N] [--facets on|off|both]\n"
+    "                              QUERYFILE\n"
     "\n"
     "  reader    Read every record of SRC (as trialdex-index read does) N times\n"
     "            (default 5) and print the median wall time, records/s and MB/s\n"
@@ -32,7 +38,23 @@ static const char usage[] =
     "            trialdex's indexer, then with a naive indexer (one thread,\n"
     "            TermGenerator with positions on every field, default settings),\n"
     "            each run in its own process; print the median records/s, MB/s,\n"
-    "            index size per record and peak RSS of each, as JSON lines.\n";
+    "            index size per record and peak RSS of each, as JSON lines.\n"
+    "  latency   Run every query of QUERYFILE (one per line; blank lines and\n"
+    "            lines starting with '#' are skipped) on the index DB (default\n"
+    "            $" TD_DB_ENV ", else ./" TD_DB_DEFAULT ") with one searcher on one\n"
+    "            thread: --warmup passes over all queries (default 1), then\n"
+    "            --runs timed passes (default 5), timing each td_search call\n"
+    "            (limit 10, relevance, partial matches allowed, no snippets, no\n"
+    "            explanations). Prints the setup (index, query file, machine,\n"
+    "            date); the cold start, the median over --runs forked children\n"
+    "            (fork without exec, before this process opens the index) of\n"
+    "            opening the index and answering the first query with the\n"
+    "            first facets setting; then for each --facets setting (default\n"
+    "            both: off, then on) the median, p90, p99, max and mean\n"
+    "            latency, queries/s (searches / time inside td_search), how\n"
+    "            many queries fell back to partial matches or found nothing,\n"
+    "            and the five slowest queries (median over the runs); all as\n"
+    "            JSON lines. A query that does not parse is an error (exit 2).\n";
 
 static double now_seconds(void)
 {
@@ -402,8 +424,400 @@ static int command_index(int argc, char **argv)
     return 0;
 }
 
+/* ---- latency ---- */
+
+typedef struct query_set {
+    char **texts;
+    size_t *lines; /* 1-based line of each query in the file, for error messages */
+    size_t count;
+} query_set_t;
+
+static void query_set_clear(query_set_t *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        free(set->texts[i]);
+    free(set->texts);
+    free(set->lines);
+    memset(set, 0, sizeof(*set));
+}
+
+/* Reads one query per line, skipping blank lines and '#' comments.
+ * Returns 0, or an exit code after printing why. */
+static int read_queries(const char *path, query_set_t *set)
+{
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        fprintf(stderr, "trialdex-bench: cannot open %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    char *line = NULL;
+    size_t size = 0, number = 0;
+    ssize_t len;
+    int code = 0;
+    while ((len = getline(&line, &size, file)) >= 0) {
+        number++;
+        while (len > 0 && strchr(" \t\r\n", line[len - 1]))
+            line[--len] = '\0';
+        const char *start = line + strspn(line, " \t");
+        if (!*start || *start == '#')
+            continue;
+        char **texts = realloc(set->texts, (set->count + 1) * sizeof(*texts));
+        if (texts)
+            set->texts = texts;
+        size_t *lines = realloc(set->lines, (set->count + 1) * sizeof(*lines));
+        if (lines)
+            set->lines = lines;
+        if (!texts || !lines || !(set->texts[set->count] = strdup(start))) {
+            fprintf(stderr, "trialdex-bench: out of memory\n");
+            code = 3;
+            break;
+        }
+        set->lines[set->count++] = number;
+    }
+    if (!code && ferror(file)) {
+        fprintf(stderr, "trialdex-bench: cannot read %s: %s\n", path, strerror(errno));
+        code = 2;
+    }
+    if (!code && !set->count) {
+        fprintf(stderr, "trialdex-bench: %s holds no queries\n", path);
+        code = 2;
+    }
+    free(line);
+    fclose(file);
+    return code;
+}
+
+static void print_json_string(const char *text)
+{
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            printf("\\%c", *c);
+        else if (*c < 0x20)
+            printf("\\u%04x", *c);
+        else
+            putchar(*c);
+    }
+    putchar('"');
+}
+
+/* The first "model name" of /proc/cpuinfo, or "unknown" (malloc'd). */
+static char *cpu_model(void)
+{
+    FILE *file = fopen("/proc/cpuinfo", "r");
+    char *line = NULL, *model = NULL;
+    size_t size = 0;
+    while (file && !model && getline(&line, &size, file) >= 0) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            colon += 1 + strspn(colon + 1, " \t");
+            colon[strcspn(colon, "\n")] = '\0';
+            model = strdup(colon);
+        }
+    }
+    free(line);
+    if (file)
+        fclose(file);
+    return model ? model : strdup("unknown");
+}
+
+static td_search_request_t latency_request(const char *query, bool facets)
+{
+    td_search_request_t request = td_search_request_default(query);
+    request.limit = 10;
+    request.snippets = false;
+    request.explain = false;
+    request.facets = facets;
+    return request;
+}
+
+/* One cold start in a forked child that has not opened an index yet (the
+ * parent opens none before): the analyzer's lexicon, ICU's data and the
+ * database are all set up from scratch, as in a fresh `trialdex-search`;
+ * loading the program and its libraries is not counted, and the operating
+ * system's page cache is as the earlier runs left it. */
+static bool cold_start(const char *db, const char *query, bool facets, double *seconds)
+{
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0)
+        return false;
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        close(pipe_fds[0]);
+        double elapsed = -1, start = now_seconds();
+        td_searcher_t *searcher = NULL;
+        td_search_result_t *result = NULL;
+        td_search_request_t request = latency_request(query, facets);
+        if (td_searcher_open(db, NULL, &searcher, NULL) == TD_OK &&
+            td_search(searcher, &request, &result, NULL) == TD_OK)
+            elapsed = now_seconds() - start;
+        td_search_result_free(result);
+        td_searcher_free(searcher);
+        bool sent = write(pipe_fds[1], &elapsed, sizeof(elapsed)) == (ssize_t) sizeof(elapsed);
+        _exit(sent && elapsed >= 0 ? 0 : 3);
+    }
+    close(pipe_fds[1]);
+    double elapsed = -1;
+    bool got =
+        child > 0 && read(pipe_fds[0], &elapsed, sizeof(elapsed)) == (ssize_t) sizeof(elapsed);
+    close(pipe_fds[0]);
+    int status;
+    if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0 || !got)
+        return false;
+    *seconds = elapsed;
+    return true;
+}
+
+/* The value at percentile p of `sorted` (nearest rank). */
+static double percentile(const double *sorted, size_t count, double p)
+{
+    size_t rank = (size_t) (p / 100.0 * (double) count + 0.999999);
+    return sorted[rank ? rank - 1 : 0];
+}
+
+typedef struct latency_options {
+    const char *db, *query_file;
+    int runs, warmup;
+    bool facets[2]; /* which settings to run: [0] off, [1] on */
+} latency_options_t;
+
+/* Runs one query; returns 0, or an exit code after printing why. */
+static int run_query(td_searcher_t *searcher, const latency_options_t *options,
+                     const query_set_t *queries, size_t i, bool facets, double *seconds,
+                     td_search_result_t **out)
+{
+    td_search_request_t request = latency_request(queries->texts[i], facets);
+    td_query_error_t qerr = {0};
+    td_search_result_t *result = NULL;
+    double start = now_seconds();
+    td_status_t status = td_search(searcher, &request, &result, &qerr);
+    *seconds = now_seconds() - start;
+    if (status == TD_ERR_BAD_QUERY) {
+        fprintf(stderr, "trialdex-bench: %s:%zu: bad query\n", options->query_file,
+                queries->lines[i]);
+        td_render_query_error(stderr, queries->texts[i], &qerr, false);
+        return 2;
+    }
+    if (status != TD_OK) {
+        fprintf(stderr, "trialdex-bench: %s:%zu: search failed: %s\n", options->query_file,
+                queries->lines[i], qerr.message);
+        return 3;
+    }
+    if (out)
+        *out = result;
+    else
+        td_search_result_free(result);
+    return 0;
+}
+
+typedef struct slow_query {
+    size_t index;
+    double median;
+} slow_query_t;
+
+static int compare_slow_queries(const void *a, const void *b)
+{
+    double x = ((const slow_query_t *) a)->median, y = ((const slow_query_t *) b)->median;
+    return (x < y) - (x > y);
+}
+
+/* Warm-up passes, then timed passes over all queries with one facets
+ * setting; prints its JSON line. Returns 0 or an exit code. */
+static int latency_pass(td_searcher_t *searcher, const latency_options_t *options,
+                        const query_set_t *queries, bool facets)
+{
+    size_t count = queries->count, total = count * (size_t) options->runs;
+    double *seconds = calloc(total, sizeof(*seconds));
+    double *sorted = calloc(total, sizeof(*sorted));
+    slow_query_t *slow = calloc(count, sizeof(*slow));
+    if (!seconds || !sorted || !slow) {
+        free(seconds);
+        free(sorted);
+        free(slow);
+        fprintf(stderr, "trialdex-bench: out of memory\n");
+        return 3;
+    }
+    int code = 0;
+    size_t partial = 0, empty = 0;
+    double unused;
+    for (int w = 0; w < options->warmup && !code; w++)
+        for (size_t i = 0; i < count && !code; i++) {
+            td_search_result_t *result = NULL;
+            code = run_query(searcher, options, queries, i, facets, &unused, &result);
+            if (!code && w == 0) {
+                partial += result->partial;
+                empty += result->hit_count == 0;
+            }
+            td_search_result_free(result);
+        }
+    /* seconds[i * runs + r]: query i, pass r. */
+    for (int r = 0; r < options->runs && !code; r++)
+        for (size_t i = 0; i < count && !code; i++)
+            code = run_query(searcher, options, queries, i, facets,
+                             &seconds[i * (size_t) options->runs + (size_t) r], NULL);
+    if (!code) {
+        double sum = 0;
+        for (size_t k = 0; k < total; k++)
+            sum += sorted[k] = seconds[k];
+        qsort(sorted, total, sizeof(*sorted), compare_doubles);
+        for (size_t i = 0; i < count; i++)
+            slow[i] =
+                (slow_query_t){i, median_of(&seconds[i * (size_t) options->runs], options->runs)};
+        qsort(slow, count, sizeof(*slow), compare_slow_queries);
+        printf("{\"bench\":\"latency\",\"facets\":%s,\"queries\":%zu,\"runs\":%d,"
+               "\"searches\":%zu,\"median_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
+               "\"max_ms\":%.3f,\"mean_ms\":%.3f,\"queries_per_s\":%.0f,",
+               facets ? "true" : "false", count, options->runs, total,
+               median_of(sorted, (int) total) * 1e3, percentile(sorted, total, 90) * 1e3,
+               percentile(sorted, total, 99) * 1e3, sorted[total - 1] * 1e3,
+               sum / (double) total * 1e3, (double) total / sum);
+        if (options->warmup)
+            printf("\"partial\":%zu,\"no_hits\":%zu,", partial, empty);
+        printf("\"slowest\":[");
+        for (size_t k = 0; k < count && k < 5; k++) {
+            printf("%s{\"median_ms\":%.3f,\"line\":%zu,\"query\":", k ? "," : "",
+                   slow[k].median * 1e3, queries->lines[slow[k].index]);
+            print_json_string(queries->texts[slow[k].index]);
+            putchar('}');
+        }
+        printf("]}\n");
+        fflush(stdout);
+    }
+    free(seconds);
+    free(sorted);
+    free(slow);
+    return code;
+}
+
+static int latency_usage(const char *fmt, const char *value)
+{
+    fprintf(stderr, "trialdex-bench: ");
+    fprintf(stderr, fmt, value);
+    fprintf(stderr, "\n%s", usage);
+    return 2;
+}
+
+static bool parse_small_count(const char *text, int low, int *out)
+{
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (end == text || *end || value < low || value > 1000)
+        return false;
+    *out = (int) value;
+    return true;
+}
+
+static int command_latency(int argc, char **argv)
+{
+    const char *env = getenv(TD_DB_ENV);
+    latency_options_t options = {
+        .db = env && *env ? env : TD_DB_DEFAULT, .runs = 5, .warmup = 1, .facets = {true, true}};
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes_value = strcmp(arg, "-d") == 0 || strcmp(arg, "--db") == 0 ||
+                           strcmp(arg, "--runs") == 0 || strcmp(arg, "--warmup") == 0 ||
+                           strcmp(arg, "--facets") == 0;
+        if (takes_value && !value)
+            return latency_usage("%s needs a value", arg);
+        if (strcmp(arg, "-d") == 0 || strcmp(arg, "--db") == 0)
+            options.db = value;
+        else if (strcmp(arg, "--runs") == 0) {
+            if (!parse_small_count(value, 1, &options.runs))
+                return latency_usage("--runs takes 1 to 1000, not '%s'", value);
+        } else if (strcmp(arg, "--warmup") == 0) {
+            if (!parse_small_count(value, 0, &options.warmup))
+                return latency_usage("--warmup takes 0 to 1000, not '%s'", value);
+        } else if (strcmp(arg, "--facets") == 0) {
+            bool on = strcmp(value, "on") == 0, off = strcmp(value, "off") == 0;
+            if (!on && !off && strcmp(value, "both") != 0)
+                return latency_usage("--facets takes on, off or both, not '%s'", value);
+            options.facets[0] = !on;
+            options.facets[1] = !off;
+        } else if (arg[0] == '-' && arg[1])
+            return latency_usage("unknown option '%s'", arg);
+        else if (options.query_file)
+            return latency_usage("one query file only ('%s')", arg);
+        else
+            options.query_file = arg;
+        if (takes_value)
+            i++;
+    }
+    if (!options.query_file)
+        return latency_usage("a query file is required%s", "");
+
+    query_set_t queries = {0};
+    int code = read_queries(options.query_file, &queries);
+    if (code)
+        return code;
+
+    /* Cold starts first, while this process has opened nothing. */
+    bool cold_facets = !options.facets[0];
+    double *cold = calloc((size_t) options.runs, sizeof(*cold));
+    bool cold_ok = cold != NULL;
+    for (int r = 0; r < options.runs && cold_ok; r++)
+        cold_ok = cold_start(options.db, queries.texts[0], cold_facets, &cold[r]);
+
+    td_searcher_t *searcher = NULL;
+    char *error = NULL;
+    if (td_searcher_open(options.db, NULL, &searcher, &error) != TD_OK) {
+        fprintf(stderr, "trialdex-bench: %s\n", error ? error : "cannot open the index");
+        free(error);
+        free(cold);
+        query_set_clear(&queries);
+        return 3;
+    }
+    char *cpu = cpu_model();
+    char date[32];
+    time_t now = time(NULL);
+    struct tm utc;
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
+    printf("{\"bench\":\"latency_setup\",\"db\":");
+    print_json_string(options.db);
+    printf(",\"documents\":%u,\"revision\":%llu,\"query_file\":", td_searcher_doc_count(searcher),
+           (unsigned long long) td_searcher_revision(searcher));
+    print_json_string(options.query_file);
+    printf(",\"queries\":%zu,\"runs\":%d,\"warmup\":%d,\"threads\":1,\"cpu\":", queries.count,
+           options.runs, options.warmup);
+    print_json_string(cpu);
+    printf(",\"cores\":%ld,\"date\":\"%s\"}\n", sysconf(_SC_NPROCESSORS_ONLN), date);
+    free(cpu);
+
+    /* A failed cold start is explained by the first query's own run below
+     * (a malformed query); otherwise it is reported here. */
+    td_search_result_t *first = NULL;
+    double unused;
+    code = run_query(searcher, &options, &queries, 0, cold_facets, &unused, &first);
+    td_search_result_free(first);
+    if (!code && !cold_ok) {
+        fprintf(stderr, "trialdex-bench: the cold-start run failed\n");
+        code = 3;
+    }
+    if (!code) {
+        qsort(cold, (size_t) options.runs, sizeof(*cold), compare_doubles);
+        printf("{\"bench\":\"latency_cold_start\",\"how\":\"forked child: open + first query\","
+               "\"facets\":%s,\"runs\":%d,\"median_ms\":%.1f,\"min_ms\":%.1f,\"max_ms\":%.1f,"
+               "\"query\":",
+               cold_facets ? "true" : "false", options.runs, median_of(cold, options.runs) * 1e3,
+               cold[0] * 1e3, cold[options.runs - 1] * 1e3);
+        print_json_string(queries.texts[0]);
+        printf("}\n");
+        fflush(stdout);
+    }
+    for (int facets = 0; facets < 2 && !code; facets++)
+        if (options.facets[facets])
+            code = latency_pass(searcher, &options, &queries, facets);
+    td_searcher_free(searcher);
+    free(cold);
+    query_set_clear(&queries);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "latency") == 0)
+        return command_latency(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "index") == 0)
         return command_index(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "analyzer") == 0)

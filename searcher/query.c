@@ -348,7 +348,7 @@ static td_status_t filter_fail(parser_t *p, size_t position, const char *hint, c
 static td_xquery_t *terms_query(parser_t *p, const char *facet, const char *const *values,
                                 size_t count, bool all)
 {
-    td_xquery_t *children[32];
+    td_xquery_t *children[32] = {0};
     size_t n = 0;
     for (size_t i = 0; i < count && i < 32; i++) {
         char term[256];
@@ -783,7 +783,7 @@ static td_status_t parse_number_range(parser_t *p, const char *field, unsigned s
 {
     const char *low, *high;
     size_t low_len, high_len;
-    double bounds[2];
+    double bounds[2] = {0, 0};
     bool ok = split_range(value, &low, &low_len, &high, &high_len);
     const char *parts[2] = {low, high};
     size_t lens[2] = {low_len, high_len};
@@ -827,7 +827,7 @@ static td_status_t parse_geo_near(parser_t *p, const char *value, size_t positio
     if (geo->set)
         return filter_fail(p, position, "give one place to measure from",
                            "a second near: or recruiting-near: ('%s')", value);
-    double latitude, longitude;
+    double latitude, longitude = 0;
     char *end;
     latitude = strtod(value, &end);
     if (end != value && *end == ',') {

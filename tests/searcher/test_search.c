@@ -236,6 +236,35 @@ Test(search, date_and_number_ranges)
                 "enrollment:100..");
 }
 
+static bool has_results(const td_trial_t *t, const void *want)
+{
+    return t->has_results == *(const bool *) want;
+}
+
+static bool takes_healthy(const td_trial_t *t, const void *unused)
+{
+    (void) unused;
+    return t->healthy_volunteers == TD_YES;
+}
+
+static bool completes_by(const td_trial_t *t, const void *year)
+{
+    const td_date_t *d = &t->primary_completion_date;
+    return d->precision != TD_DATE_NONE && d->year <= *(const int *) year;
+}
+
+Test(search, results_healthy_and_completion_filters)
+{
+    bool no = false;
+    assert_same(ids("results:no"), expected(has_results, &no), "results:no");
+    char *healthy = ids("healthy:yes"), *want = expected(takes_healthy, NULL);
+    cr_assert_str_eq(healthy, want);
+    free(healthy);
+    free(want);
+    int year = 2024;
+    assert_same(ids("completion:..2024"), expected(completes_by, &year), "completion:..2024");
+}
+
 /* ---- facets against the records ---- */
 
 static uint32_t facet_count(const td_search_result_t *r, td_facet_t facet, const char *value)
@@ -473,6 +502,30 @@ Test(search, sorts_put_missing_values_last)
                               "%s then %s", previous, date);
                 snprintf(previous, sizeof(previous), "%s", date);
             }
+            json_decref(root);
+        }
+        td_search_result_free(r);
+    }
+}
+
+Test(search, enrollment_sorts_largest_first_and_smallest_first)
+{
+    for (int ascending = 0; ascending < 2; ascending++) {
+        td_search_request_t request = td_search_request_default("breast");
+        request.sort = TD_SORT_ENROLLMENT;
+        request.ascending = ascending;
+        request.limit = 100;
+        td_search_result_t *r = NULL;
+        cr_assert_eq(td_search(searcher, &request, &r, NULL), TD_OK);
+        json_int_t previous = ascending ? -1 : INT64_MAX;
+        for (size_t i = 0; i < r->hit_count; i++) {
+            json_t *root = json_loads(r->hits[i].display, 0, NULL);
+            json_t *enrollment = json_object_get(json_object_get(root, "enrollment"), "count");
+            cr_assert(json_is_integer(enrollment), "the sample has every enrollment");
+            json_int_t n = json_integer_value(enrollment);
+            cr_assert(ascending ? n >= previous : n <= previous, "%lld after %lld",
+                      (long long) n, (long long) previous);
+            previous = n;
             json_decref(root);
         }
         td_search_result_free(r);
