@@ -29,6 +29,8 @@
 #define MAX_TERM 240
 #define MAX_ALTERNATIVES 24
 #define MAX_UNITS 512
+/* Partial matching searches the fields with at least this boost. */
+#define PARTIAL_MIN_BOOST 0.5
 /* Most words a wildcard may expand to in one field. */
 #define MAX_WILDCARD_TERMS 500
 
@@ -364,8 +366,12 @@ static size_t scope_fields(builder_t *b, int scope, td_field_t *fields)
         fields[n++] = (td_field_t) scope;
         return n;
     }
+    /* Partial matching (long descriptions, mostly) keeps to the fields that
+     * weigh most: every field and every word is a posting list to open. */
+    double least = b->partial ? PARTIAL_MIN_BOOST : 0;
     for (int f = 0; f < TD_FIELD_COUNT; f++)
-        if (b->searcher->settings.boost[f] > 0)
+        if (b->searcher->settings.boost[f] > least ||
+            (least > 0 && b->searcher->settings.boost[f] == least))
             fields[n++] = (td_field_t) f;
     return n;
 }

@@ -16,6 +16,9 @@
 #include "td_trial.h"
 #include "td_trial_json.h"
 
+/* Queries with more words than this go straight to partial matching. */
+#define DESCRIPTION_WORDS 16
+
 /* ---- settings ---- */
 
 void td_search_settings_default(td_search_settings_t *settings)
@@ -814,13 +817,19 @@ static td_status_t search_once(td_searcher_t *s, const td_search_request_t *requ
                    .info = &info,
                    .qerr = qerr};
         td_xquery_describe(query, &result->query_description);
-        status = run_query(&r, query);
-        if (status == TD_OK && (result->total == 0 || partial))
+        /* A description of more words than any trial will hold together is
+         * matched partially straight away. */
+        bool description = !partial && request->partial_ok && parsed.has_text &&
+                           info.word_count > DESCRIPTION_WORDS;
+        status = description ? TD_OK : run_query(&r, query);
+        if (status == TD_OK && !description && (result->total == 0 || partial))
             status = suggest(&r);
         result->partial = partial;
         if (status == TD_OK && result->total == 0 && !partial && request->partial_ok &&
             parsed.has_text)
             status = TD_DONE; /* try the partial fallback */
+        if (description)
+            status = TD_DONE;
     }
     td_xquery_free(query);
     td_parsed_query_clear(&parsed);

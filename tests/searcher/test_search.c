@@ -342,6 +342,24 @@ Test(search, nothing_matching_every_word_falls_back_to_labelled_partial_matches)
     td_search_result_free(r);
 }
 
+Test(search, a_long_description_is_matched_partially_and_ranked)
+{
+    td_search_result_t *r =
+        run("postmenopausal woman with HR+/HER2- metastatic breast cancer progressing on "
+            "palbociclib and letrozole, ESR1 mutation in circulating tumour DNA, looking for an "
+            "oral SERD trial",
+            5);
+    cr_assert(r->partial, "more than 16 words: partial matching, labelled");
+    cr_assert_gt(r->total, 0);
+    char id[16];
+    const char *top = hit_id(&r->hits[0], id);
+    /* The ESR1-mutation SERD trials of the sample rank first. */
+    cr_assert(strcmp(top, "NCT99000005") == 0 || strcmp(top, "NCT99000006") == 0 ||
+                  strcmp(top, "NCT99000008") == 0 || strcmp(top, "NCT99000023") == 0,
+              "top hit %s", top);
+    td_search_result_free(r);
+}
+
 Test(search, synonyms_expand_both_ways_and_exact_does_not)
 {
     char *brand = ids("Ibrance"), *code = ids("PD-0332991"), *generic = ids("palbociclib");
@@ -523,8 +541,8 @@ Test(search, enrollment_sorts_largest_first_and_smallest_first)
             json_t *enrollment = json_object_get(json_object_get(root, "enrollment"), "count");
             cr_assert(json_is_integer(enrollment), "the sample has every enrollment");
             json_int_t n = json_integer_value(enrollment);
-            cr_assert(ascending ? n >= previous : n <= previous, "%lld after %lld",
-                      (long long) n, (long long) previous);
+            cr_assert(ascending ? n >= previous : n <= previous, "%lld after %lld", (long long) n,
+                      (long long) previous);
             previous = n;
             json_decref(root);
         }
