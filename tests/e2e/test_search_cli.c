@@ -124,8 +124,8 @@ Test(search_cli, json_output_parses_and_carries_facets_and_the_next_page)
     cr_assert_eq(next.exit_code, 0, "%s", next.err);
     json_t *page = json_loads(next.out, 0, &error);
     cr_assert_not_null(page);
-    cr_assert_eq(json_integer_value(json_object_get(json_array_get(json_object_get(page, "hits"), 0),
-                                                    "rank")),
+    cr_assert_eq(json_integer_value(
+                     json_object_get(json_array_get(json_object_get(page, "hits"), 0), "rank")),
                  3, "%s", next.out);
     json_decref(page);
     result_free(&next);
@@ -144,7 +144,8 @@ Test(search_cli, a_page_token_from_an_older_index_is_refused)
     result_t r = search("--format json -n 2 breast");
     json_t *root = json_loads(r.out, 0, NULL);
     char token[128];
-    snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(root, "next_page_token")));
+    snprintf(token, sizeof(token), "%s",
+             json_string_value(json_object_get(root, "next_page_token")));
     json_decref(root);
     result_free(&r);
     char command[1024];
@@ -261,8 +262,8 @@ Test(search_cli, the_real_corpus_when_present)
     json_int_t total = json_integer_value(json_object_get(root, "total")), sum = 0;
     json_t *value;
     size_t i;
-    json_array_foreach(json_object_get(json_object_get(root, "facets"), "status"), i, value)
-        sum += json_integer_value(json_object_get(value, "count"));
+    json_array_foreach(json_object_get(json_object_get(root, "facets"), "status"), i, value) sum +=
+        json_integer_value(json_object_get(value, "count"));
     cr_assert_gt(total, 10);
     cr_assert_eq(sum, total, "every trial has one status");
     json_decref(root);
