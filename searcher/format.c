@@ -1269,41 +1269,45 @@ static void record_header(FILE *out, const json_t *r, bool color)
     }
 }
 
+/* "- TYPE: name", then its lists ("Other names: ..."), then its
+ * description: one intervention or arm. */
+static void typed_entry(FILE *out, const json_t *item, const char *name_key,
+                        const char *const lists[][2], size_t list_count, bool color)
+{
+    char buf[64];
+    const char *type = get_text(item, "type");
+    fputs("- ", out);
+    if (type) {
+        put_line_text(out, READABLE_TOKEN(type, buf));
+        fputs(": ", out);
+    }
+    put_line_text(out, get_text(item, name_key) ? get_text(item, name_key) : "(unnamed)");
+    fputc('\n', out);
+    for (size_t k = 0; k < list_count; k++) {
+        const json_t *list = get_list(item, lists[k][0]);
+        if (list) {
+            fputs("  ", out);
+            list_line(out, lists[k][1], list, color);
+        }
+    }
+    paragraph(out, get_text(item, "description"), 2);
+}
+
 static void record_interventions(FILE *out, const json_t *r, bool color)
 {
+    static const char *const intervention_lists[][2] = {{"otherNames", "Other names"},
+                                                        {"armGroupLabels", "Arms"}};
+    static const char *const arm_lists[][2] = {{"interventionNames", "Interventions"}};
     const json_t *interventions = get_list(r, "interventions");
     const json_t *names = get_list(r, "interventionNames");
+    size_t i;
+    json_t *item;
     if (interventions) {
         heading(out, "Interventions", color);
-        size_t i;
-        json_t *item;
         json_array_foreach(interventions, i, item)
-        {
-            char buf[64];
-            const char *type = get_text(item, "type");
-            fputs("- ", out);
-            if (type) {
-                put_line_text(out, READABLE_TOKEN(type, buf));
-                fputs(": ", out);
-            }
-            put_line_text(out, get_text(item, "name") ? get_text(item, "name") : "(unnamed)");
-            fputc('\n', out);
-            const json_t *other = get_list(item, "otherNames");
-            if (other) {
-                fputs("  ", out);
-                list_line(out, "Other names", other, color);
-            }
-            const json_t *arms = get_list(item, "armGroupLabels");
-            if (arms) {
-                fputs("  ", out);
-                list_line(out, "Arms", arms, color);
-            }
-            paragraph(out, get_text(item, "description"), 2);
-        }
+            typed_entry(out, item, "name", intervention_lists, 2, color);
     } else if (names) {
         heading(out, "Interventions", color);
-        size_t i;
-        json_t *item;
         json_array_foreach(names, i, item)
         {
             fputs("- ", out);
@@ -1311,30 +1315,10 @@ static void record_interventions(FILE *out, const json_t *r, bool color)
             fputc('\n', out);
         }
     }
-
     const json_t *arms = get_list(r, "armGroups");
     if (arms) {
         heading(out, "Arms", color);
-        size_t i;
-        json_t *item;
-        json_array_foreach(arms, i, item)
-        {
-            char buf[64];
-            const char *type = get_text(item, "type");
-            fputs("- ", out);
-            if (type) {
-                put_line_text(out, READABLE_TOKEN(type, buf));
-                fputs(": ", out);
-            }
-            put_line_text(out, get_text(item, "label") ? get_text(item, "label") : "(unnamed)");
-            fputc('\n', out);
-            const json_t *arm_names = get_list(item, "interventionNames");
-            if (arm_names) {
-                fputs("  ", out);
-                list_line(out, "Interventions", arm_names, color);
-            }
-            paragraph(out, get_text(item, "description"), 2);
-        }
+        json_array_foreach(arms, i, item) typed_entry(out, item, "label", arm_lists, 1, color);
     }
 }
 

@@ -13,11 +13,7 @@
 
 #define FRAMING TD_FIXTURES_DIR "/framing"
 
-typedef struct result {
-    int exit_code;
-    char *out;
-    char *err;
-} result_t;
+typedef td_test_command_t result_t;
 
 TestSuite(index_cli, .init = td_test_dir_setup, .fini = td_test_dir_teardown);
 
@@ -25,23 +21,13 @@ TestSuite(index_cli, .init = td_test_dir_setup, .fini = td_test_dir_teardown);
 static result_t run(const char *args)
 {
     char command[2048];
-    snprintf(command, sizeof(command), "TRIALDEX_SYNC_BACKOFF_MS=1 %s %s >%s/out 2>%s/err",
-             TD_INDEX_PROGRAM, args, td_test_dir, td_test_dir);
-    int status = system(command);
-    cr_assert(WIFEXITED(status), "%s did not exit normally", command);
-    char path[512];
-    result_t r = {.exit_code = WEXITSTATUS(status)};
-    snprintf(path, sizeof(path), "%s/out", td_test_dir);
-    r.out = td_test_slurp(path, NULL);
-    snprintf(path, sizeof(path), "%s/err", td_test_dir);
-    r.err = td_test_slurp(path, NULL);
-    return r;
+    snprintf(command, sizeof(command), "TRIALDEX_SYNC_BACKOFF_MS=1 %s %s", TD_INDEX_PROGRAM, args);
+    return td_test_command(command);
 }
 
 static void result_free(result_t *r)
 {
-    free(r->out);
-    free(r->err);
+    td_test_command_free(r);
 }
 
 Test(index_cli, help_describes_commands_and_formats)

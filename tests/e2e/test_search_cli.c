@@ -11,33 +11,18 @@
 
 #include "td_test.h"
 
-typedef struct result {
-    int exit_code;
-    char *out, *err;
-} result_t;
+typedef td_test_command_t result_t;
 
 static char *db;
 
-/* Runs a shell command line in the test directory, capturing its output. */
-static result_t run(const char *args)
+static result_t run(const char *command)
 {
-    char command[4096];
-    snprintf(command, sizeof(command), "cd %s && %s >out 2>err", td_test_dir, args);
-    int status = system(command);
-    cr_assert(WIFEXITED(status), "%s did not exit normally", command);
-    char path[600];
-    result_t r = {.exit_code = WEXITSTATUS(status)};
-    snprintf(path, sizeof(path), "%s/out", td_test_dir);
-    r.out = td_test_slurp(path, NULL);
-    snprintf(path, sizeof(path), "%s/err", td_test_dir);
-    r.err = td_test_slurp(path, NULL);
-    return r;
+    return td_test_command(command);
 }
 
 static void result_free(result_t *r)
 {
-    free(r->out);
-    free(r->err);
+    td_test_command_free(r);
 }
 
 static result_t search(const char *args)

@@ -274,3 +274,28 @@ char *td_test_index_content(const char *db)
     td_xdb_close(x);
     return out;
 }
+
+td_test_command_t td_test_command(const char *command)
+{
+    size_t size = strlen(command) + strlen(td_test_dir) + 32;
+    char *line = malloc(size);
+    cr_assert_not_null(line);
+    snprintf(line, size, "cd '%s' && %s >out 2>err", td_test_dir, command);
+    int status = system(line);
+    cr_assert(WIFEXITED(status), "%s did not exit normally", line);
+    free(line);
+    td_test_command_t r = {.exit_code = WEXITSTATUS(status)};
+    char *path = td_test_path("out");
+    r.out = td_test_slurp(path, NULL);
+    free(path);
+    path = td_test_path("err");
+    r.err = td_test_slurp(path, NULL);
+    free(path);
+    return r;
+}
+
+void td_test_command_free(td_test_command_t *result)
+{
+    free(result->out);
+    free(result->err);
+}

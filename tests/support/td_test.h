@@ -100,6 +100,18 @@ void td_test_archive(const char *out, const char *format, const char *filter,
 int td_test_hold_lock(const char *db);
 void td_test_release_lock(int pid);
 
+/* What a command run through the shell did. */
+typedef struct td_test_command {
+    int exit_code;
+    char *out; /* its standard output and error, malloc'd */
+    char *err;
+} td_test_command_t;
+
+/* Runs `command` through the shell in td_test_dir, capturing both streams
+ * (asserting it exited normally). Free with td_test_command_free. */
+td_test_command_t td_test_command(const char *command);
+void td_test_command_free(td_test_command_t *result);
+
 /* td_test_dir + "/" + name, malloc'd. */
 char *td_test_path(const char *name);
 
