@@ -382,7 +382,7 @@ int td_shell_run(td_searcher_t *searcher, const td_shell_options_t *options)
     sh.render.facets = sh.request.facets;
     sh.render.explain = sh.request.explain;
 
-    rl_readline_name = "trialdex"; /* for `$if trialdex` in ~/.editrc */
+    rl_readline_name = "trialdex"; /* for `trialdex:` lines in ~/.editrc */
     using_history();
     stifle_history(HISTORY_MAX);
     if (options->history_path)
