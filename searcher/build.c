@@ -367,12 +367,16 @@ static size_t scope_fields(builder_t *b, int scope, td_field_t *fields)
         return n;
     }
     /* Partial matching (long descriptions, mostly) keeps to the fields that
-     * weigh most: every field and every word is a posting list to open. */
-    double least = b->partial ? PARTIAL_MIN_BOOST : 0;
-    for (int f = 0; f < TD_FIELD_COUNT; f++)
-        if (b->searcher->settings.boost[f] > least ||
-            (least > 0 && b->searcher->settings.boost[f] == least))
+     * weigh most, when there are any: every field and every word is a
+     * posting list to open. */
+    const double *boost = b->searcher->settings.boost;
+    for (int f = 0; f < TD_FIELD_COUNT && b->partial; f++)
+        if (boost[f] >= PARTIAL_MIN_BOOST)
             fields[n++] = (td_field_t) f;
+    if (!n)
+        for (int f = 0; f < TD_FIELD_COUNT; f++)
+            if (boost[f] > 0)
+                fields[n++] = (td_field_t) f;
     return n;
 }
 
@@ -572,6 +576,10 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
     bool partial = b->partial && !phrase;
     td_xquery_t *words = combine(b, partial ? TD_XOP_OR : TD_XOP_AND, parts, n, 0);
     free(parts);
+    /* Words that no searched field can hold match nothing (only stopwords,
+     * with no units at all, are no constraint). */
+    if (!words && count && b->status == TD_OK && td_xquery_new_match_nothing(&words) != TD_OK)
+        fail_memory(b);
     /* Phrases: in order in the positional fields, or for a multi-word
      * concept, the concept. A quoted phrase requires it (or all of its words
      * in one long field); free text is only boosted by it. */
