@@ -588,10 +588,10 @@ static double haversine_km(double lat1, double lon1, double lat2, double lon2)
     return 2 * r * asin(fmin(1.0, sqrt(a)));
 }
 
-/* The nearest (recruiting) site of a hit, from its display record. */
-static void nearest_site(const td_geo_t *geo, const char *display, td_hit_t *hit)
+/* The nearest (recruiting) site of a hit, from its whole record. */
+static void nearest_site(const td_geo_t *geo, const char *record, td_hit_t *hit)
 {
-    json_t *root = json_loads(display, 0, NULL);
+    json_t *root = json_loads(record, 0, NULL);
     json_t *site;
     size_t i;
     double best = INFINITY;
@@ -659,11 +659,11 @@ static td_status_t take_hits(run_t *r, td_xmset_t *mset, size_t from, size_t max
         hit->rank = r->request->offset + (uint32_t) result->hit_count;
         hit->docid = td_xmset_docid(mset, i);
         hit->weight = td_xmset_weight(mset, i);
+        size_t display_len = strlen(data);
+        const char *full = display_len < len ? data + display_len + 1 : data;
         if (r->parsed->geo.set)
-            nearest_site(&r->parsed->geo, data, hit);
+            nearest_site(&r->parsed->geo, full, hit); /* every site, not the few shown */
         if (r->request->explain || r->request->snippets) {
-            size_t display_len = strlen(data);
-            const char *full = display_len < len ? data + display_len + 1 : data;
             status = td_explain_hit(r->searcher, mset, i, r->info, full, r->request->explain,
                                     r->request->snippets, hit);
             if (status != TD_OK)
