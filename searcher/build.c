@@ -29,6 +29,10 @@
 #define MAX_TERM 240
 #define MAX_ALTERNATIVES 24
 #define MAX_UNITS 512
+/* Partial matching leaves out words in more than 1/COMMON_WORD_SHARE of the
+ * trials while more than PARTIAL_MIN_UNITS remain (skip_common_units). */
+#define COMMON_WORD_SHARE 40
+#define PARTIAL_MIN_UNITS 8
 /* Partial matching searches the fields with at least this boost. */
 #define PARTIAL_MIN_BOOST 0.5
 /* Most words a wildcard may expand to in one field. */
@@ -542,6 +546,85 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
     return q;
 }
 
+static bool same_unit(const unit_t *a, const unit_t *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (a->alts[i].kind != b->alts[i].kind || strcmp(a->alts[i].text, b->alts[i].text) != 0)
+            return false;
+    return true;
+}
+
+/* About how many trials a unit's rarest alternative is in: counted in one
+ * field, the summary (the longest text every trial has) when it is
+ * searched, so a unit costs one lookup an alternative. */
+static uint32_t unit_frequency(builder_t *b, const unit_t *u, td_field_t field, bool exact)
+{
+    uint32_t rarest = UINT32_MAX;
+    char terms[1][MAX_TERM + 8];
+    for (size_t i = 0; i < u->count; i++) {
+        unit_t one = *u;
+        one.count = 1;
+        one.alts[0] = u->alts[i];
+        if (u->alts[i].kind == ALT_WORD && stem_of(u)) {
+            /* a word with a stem is searched through it */
+            snprintf(one.alts[0].text, sizeof(one.alts[0].text), "%s", stem_of(u));
+            one.alts[0].kind = ALT_STEM;
+        }
+        uint32_t df = 0;
+        if (field_terms(b, &one, field, exact, terms, 1) == 1)
+            td_xdb_termfreq(b->searcher->db, terms[0], &df);
+        if (df < rarest)
+            rarest = df;
+    }
+    return rarest;
+}
+
+/* Partial matching of a description leaves out repeated words, and words
+ * common in this index ("patients", "treatment", "woman": in more than
+ * 1/COMMON_WORD_SHARE of the trials, by their rarest alternative) as long
+ * as PARTIAL_MIN_UNITS others remain. BM25 ranks by the rare words anyway,
+ * and the common ones' long posting lists are most of the work. */
+static void skip_common_units(builder_t *b, const unit_t *units, size_t count, int scope,
+                              bool exact, bool *skip)
+{
+    size_t distinct = 0;
+    for (size_t i = 0; i < count; i++) {
+        for (size_t k = 0; k < i && !skip[i]; k++)
+            skip[i] = same_unit(&units[i], &units[k]);
+        distinct += !skip[i];
+    }
+    if (distinct <= PARTIAL_MIN_UNITS)
+        return;
+    uint32_t *frequency = calloc(count, sizeof(*frequency));
+    if (!frequency) {
+        fail_memory(b);
+        return;
+    }
+    td_field_t fields[TD_FIELD_COUNT];
+    size_t field_count = scope_fields(b, scope, fields);
+    td_field_t field = field_count ? fields[0] : TD_FIELD_SUMMARY;
+    for (size_t f = 0; f < field_count; f++)
+        if (fields[f] == TD_FIELD_SUMMARY)
+            field = TD_FIELD_SUMMARY;
+    for (size_t i = 0; i < count; i++)
+        if (!skip[i])
+            frequency[i] = unit_frequency(b, &units[i], field, exact);
+    uint32_t common = b->searcher->doc_count / COMMON_WORD_SHARE;
+    for (; distinct > PARTIAL_MIN_UNITS; distinct--) {
+        size_t worst = count;
+        for (size_t i = 0; i < count; i++)
+            if (!skip[i] && frequency[i] > common &&
+                (worst == count || frequency[i] > frequency[worst]))
+                worst = i;
+        if (worst == count)
+            break;
+        skip[worst] = true;
+    }
+    free(frequency);
+}
+
 /* TEXT and PHRASE nodes. */
 static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase)
 {
@@ -559,8 +642,18 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
         return fail_memory(b);
     }
     size_t n = 0;
+    bool *skip = calloc(count + 1, sizeof(*skip));
+    if (!skip) {
+        free(units);
+        free(parts);
+        return fail_memory(b);
+    }
+    if (b->partial && !phrase)
+        skip_common_units(b, units, count, node->scope, node->exact, skip);
     for (size_t i = 0; i < count && b->status == TD_OK; i++) {
         remember(b, node->text, &units[i]);
+        if (skip[i])
+            continue;
         td_xquery_t *q = unit_query(b, &units[i], node->scope, node->exact);
         if (q) {
             parts[n++] = q;
@@ -573,6 +666,7 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
                 node->text + units[i].start);
         }
     }
+    free(skip);
     bool partial = b->partial && !phrase;
     td_xquery_t *words = combine(b, partial ? TD_XOP_OR : TD_XOP_AND, parts, n, 0);
     free(parts);
