@@ -213,10 +213,11 @@ static size_t analyze_units(builder_t *b, const char *text, bool exact, unit_t *
         return 0;
     }
     size_t count = 0, terms = td_analysis_count(analysis);
+    bool expand = b->searcher->settings.expand;
     /* Words, stems and canonical tokens make the units... */
     for (size_t i = 0; i < terms; i++) {
         const td_term_t *t = td_analysis_term(analysis, i);
-        if (t->kind == TD_TERM_CONCEPT)
+        if (t->kind == TD_TERM_CONCEPT || (!expand && t->kind == TD_TERM_CANONICAL))
             continue;
         unit_t *u = unit_at(units, &count, t->position, t->start, t->end);
         if (!u)
@@ -228,7 +229,7 @@ static size_t analyze_units(builder_t *b, const char *text, bool exact, unit_t *
         u->has_canonical |= kind == ALT_CANONICAL;
     }
     /* ... and concepts join every unit inside their span, or stand alone. */
-    for (size_t i = 0; i < terms && !exact; i++) {
+    for (size_t i = 0; i < terms && !exact && expand; i++) {
         const td_term_t *t = td_analysis_term(analysis, i);
         if (t->kind != TD_TERM_CONCEPT)
             continue;

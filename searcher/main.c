@@ -64,12 +64,15 @@ static const char USAGE[] =
     "  -w, --why            why each result matched (fields, terms, expansions)\n"
     "      --no-snippets    no text snippets\n"
     "      --strict         no partial matches when nothing matches every word\n"
+    "      --no-expand      no synonyms, drug classes or biomarker tokens: plain\n"
+    "                       words and stems (the benchmarks' reference setting)\n"
     "      --boost FIELD=W  a field's weight: title, condition, keyword,\n"
     "                       intervention, biomarker, summary, outcome, inclusion,\n"
     "                       exclusion, sponsor, site, arm (repeatable)\n"
     "      --bm25 K=V,...   BM25 parameters: k1, k2, k3, b, min_normlen\n"
     "      --config FILE    settings as 'key = value' lines (boost.title = 1.2,\n"
-    "                       bm25.k1 = 1.2, phrase_boost = 0.5); default\n"
+    "                       bm25.k1 = 1.2, phrase_boost = 0.5, expand = 0);\n"
+    "                       default\n"
     "                       ~/.config/trialdex/search.conf when it exists\n"
     "      --color WHEN     auto (default: on a terminal), always, never\n"
     "  -h, --help           this text\n"
@@ -266,6 +269,8 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->request.snippets = false;
         } else if (OPTION("--strict", NULL)) {
             a->request.partial_ok = false;
+        } else if (OPTION("--no-expand", NULL)) {
+            a->settings.expand = false;
         } else if (OPTION("--boost", NULL)) {
             const char *v = VALUE();
             status = v ? apply_boost(a, v) : usage_error("%s needs FIELD=WEIGHT", arg);

@@ -36,6 +36,7 @@ void td_search_settings_default(td_search_settings_t *settings)
     memcpy(settings->boost, boosts, sizeof(boosts));
     settings->bm25 = (td_xbm25_t){.k1 = 1.2, .k2 = 0, .k3 = 1, .b = 0.75, .min_normlen = 0.5};
     settings->phrase_boost = 0.5;
+    settings->expand = true;
 }
 
 static td_status_t settings_fail(char **error, const char *fmt, ...)
@@ -91,9 +92,15 @@ td_status_t td_search_settings_set(td_search_settings_t *settings, const char *k
         settings->phrase_boost = number;
         return TD_OK;
     }
+    if (strcmp(key, "expand") == 0) {
+        if (number != 0 && number != 1)
+            return settings_fail(error, "expand is 0 or 1, not %s", value);
+        settings->expand = number == 1;
+        return TD_OK;
+    }
     return settings_fail(error,
                          "unknown setting '%s' (settings: boost.<field>, bm25.k1, bm25.k2, "
-                         "bm25.k3, bm25.b, bm25.min_normlen, phrase_boost)",
+                         "bm25.k3, bm25.b, bm25.min_normlen, phrase_boost, expand)",
                          key);
 }
 

@@ -57,6 +57,9 @@ typedef struct td_search_settings {
     double boost[TD_FIELD_COUNT]; /* weight of a match in each field; 0 = never scores */
     td_xbm25_t bm25;
     double phrase_boost; /* weight of free text found as a phrase, on top of its words */
+    bool expand;         /* the analyzer's domain knowledge: lexicon concepts (synonyms, drug
+                            classes) and canonical tokens (biomarker status); off, queries are
+                            plain words and stems: the reference configuration of benchmarks */
 } td_search_settings_t;
 
 /* The defaults, close to ClinicalTrials.gov's field weights: title and
@@ -66,7 +69,8 @@ void td_search_settings_default(td_search_settings_t *settings);
 
 /* Sets one setting by name: "boost.<field>" (e.g. "boost.title"),
  * "bm25.k1", "bm25.k2", "bm25.k3", "bm25.b", "bm25.min_normlen",
- * "phrase_boost". Values are non-negative numbers.
+ * "phrase_boost", "expand". Values are non-negative numbers ("expand": 0 or
+ * 1).
  * Returns TD_OK, or TD_ERR_BAD_INPUT with a malloc'd one-line *error. */
 td_status_t td_search_settings_set(td_search_settings_t *settings, const char *key,
                                    const char *value, char **error);

@@ -386,6 +386,29 @@ static bool contains_ignoring_case(const char *text, const char *word)
     return false;
 }
 
+Test(search, without_expansion_queries_are_plain_words)
+{
+    td_search_settings_t plain;
+    td_search_settings_default(&plain);
+    cr_assert_eq(td_search_settings_set(&plain, "expand", "0", NULL), TD_OK);
+    char *db = td_test_path("sample.db"), *error = NULL;
+    td_searcher_t *reference = NULL;
+    cr_assert_eq(td_searcher_open(db, &plain, &reference, &error), TD_OK, "%s", error);
+    td_search_request_t request = td_search_request_default("Ibrance");
+    request.limit = 100;
+    request.partial_ok = false;
+    td_search_result_t *r = NULL;
+    cr_assert_eq(td_search(reference, &request, &r, NULL), TD_OK);
+    char *expanded = ids("Ibrance"), *exact = ids("=Ibrance");
+    cr_assert_lt(r->total, strlen(expanded) / 12 + 1, "no synonyms: fewer than %s", expanded);
+    cr_assert_eq(r->total, (strlen(exact) + 1) / 12, "the trials that write Ibrance: %s", exact);
+    td_search_result_free(r);
+    free(expanded);
+    free(exact);
+    td_searcher_free(reference);
+    free(db);
+}
+
 static bool names_a_cdk46_inhibitor(const td_trial_t *t, const void *unused)
 {
     (void) unused;
