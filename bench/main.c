@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700 /* nftw, getline */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static const char usage[] =
     "       trialdex-bench analyzer [--runs N] SRC...\n"
     "       trialdex-bench index [--runs N] SRC...\n"
     "       trialdex-bench latency [-d DB] [--runs N] [--warmup N] [--facets on|off|both]\n"
-    "                              QUERYFILE\n"
+    "                              [--threads N] [--no-raw] [--table] QUERYFILE\n"
     "\n"
     "  reader    Read every record of SRC (as trialdex-index read does) N times\n"
     "            (default 5) and print the median wall time, records/s and MB/s\n"
@@ -41,20 +42,26 @@ static const char usage[] =
     "            index size per record and peak RSS of each, as JSON lines.\n"
     "  latency   Run every query of QUERYFILE (one per line; blank lines and\n"
     "            lines starting with '#' are skipped) on the index DB (default\n"
-    "            $" TD_DB_ENV ", else ./" TD_DB_DEFAULT ") with one searcher on one\n"
-    "            thread: --warmup passes over all queries (default 1), then\n"
-    "            --runs timed passes (default 5), timing each td_search call\n"
-    "            (limit 10, relevance, partial matches allowed, no snippets, no\n"
-    "            explanations). Prints the setup (index, query file, machine,\n"
-    "            date); the cold start, the median over --runs forked children\n"
-    "            (fork without exec, before this process opens the index) of\n"
-    "            opening the index and answering the first query with the\n"
-    "            first facets setting; then for each --facets setting (default\n"
-    "            both: off, then on) the median, p90, p99, max and mean\n"
-    "            latency, queries/s (searches / time inside td_search), how\n"
-    "            many queries fell back to partial matches or found nothing,\n"
-    "            and the five slowest queries (median over the runs); all as\n"
-    "            JSON lines. A query that does not parse is an error (exit 2).\n";
+    "            $" TD_DB_ENV ", else ./" TD_DB_DEFAULT "): --warmup passes over all\n"
+    "            queries (default 1), then --runs timed passes (default 5), timing\n"
+    "            each search (limit 10, relevance, partial matches allowed, no\n"
+    "            snippets or explanations, exact match counts). Modes: trialdex's\n"
+    "            td_search with facets off and on (--facets, default both), and\n"
+    "            the raw Xapian floor (unless --no-raw): the final query trialdex\n"
+    "            builds for the same request, run straight through libxapian with\n"
+    "            no parsing, analysis, facets or records. Each mode runs on one\n"
+    "            thread, then on as many threads as cores (or on --threads N\n"
+    "            only), every thread with its own searcher doing every pass.\n"
+    "            Prints the setup (index, query file, machine, date); the cold\n"
+    "            start, the median over --runs forked children (fork without\n"
+    "            exec, before this process opens the index) of opening the index\n"
+    "            and answering the first query; per mode and thread count the\n"
+    "            median, p90, p99, max and mean latency and queries/s (searches /\n"
+    "            wall time); with one thread, how many queries fell back to\n"
+    "            partial matches or found nothing and the five slowest; and the\n"
+    "            ratio of trialdex (facets off) to the raw floor. JSON lines, or\n"
+    "            with --table a table for people. A query that does not parse is\n"
+    "            an error (exit 2).\n";
 
 static double now_seconds(void)
 {
@@ -577,41 +584,6 @@ static double percentile(const double *sorted, size_t count, double p)
     return sorted[rank ? rank - 1 : 0];
 }
 
-typedef struct latency_options {
-    const char *db, *query_file;
-    int runs, warmup;
-    bool facets[2]; /* which settings to run: [0] off, [1] on */
-} latency_options_t;
-
-/* Runs one query; returns 0, or an exit code after printing why. */
-static int run_query(td_searcher_t *searcher, const latency_options_t *options,
-                     const query_set_t *queries, size_t i, bool facets, double *seconds,
-                     td_search_result_t **out)
-{
-    td_search_request_t request = latency_request(queries->texts[i], facets);
-    td_query_error_t qerr = {0};
-    td_search_result_t *result = NULL;
-    double start = now_seconds();
-    td_status_t status = td_search(searcher, &request, &result, &qerr);
-    *seconds = now_seconds() - start;
-    if (status == TD_ERR_BAD_QUERY) {
-        fprintf(stderr, "trialdex-bench: %s:%zu: bad query\n", options->query_file,
-                queries->lines[i]);
-        td_render_query_error(stderr, queries->texts[i], &qerr, false);
-        return 2;
-    }
-    if (status != TD_OK) {
-        fprintf(stderr, "trialdex-bench: %s:%zu: search failed: %s\n", options->query_file,
-                queries->lines[i], qerr.message);
-        return 3;
-    }
-    if (out)
-        *out = result;
-    else
-        td_search_result_free(result);
-    return 0;
-}
-
 typedef struct slow_query {
     size_t index;
     double median;
@@ -623,71 +595,233 @@ static int compare_slow_queries(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-/* Warm-up passes, then timed passes over all queries with one facets
- * setting; prints its JSON line. Returns 0 or an exit code. */
-static int latency_pass(td_searcher_t *searcher, const latency_options_t *options,
-                        const query_set_t *queries, bool facets)
+typedef struct latency_options {
+    const char *db, *query_file;
+    int runs, warmup;
+    bool facets[2]; /* which settings to run: [0] off, [1] on */
+    bool raw;       /* also the raw Xapian floor */
+    bool table;     /* a table for people instead of JSON lines */
+    int threads;    /* 0: one thread, then as many as cores */
+} latency_options_t;
+
+/* What is timed: trialdex's td_search (facets off or on), or the floor:
+ * the final Xapian query trialdex builds for the same request, run straight
+ * through libxapian (no parsing, analysis, facets, records or output), with
+ * the same exact counting of matches. */
+typedef enum latency_mode { MODE_TRIALDEX, MODE_TRIALDEX_FACETS, MODE_RAW } latency_mode_t;
+
+static const char *const MODE_NAMES[] = {"trialdex", "trialdex+facets", "xapian_raw"};
+
+/* One thread's searcher and what it measured. */
+typedef struct worker {
+    pthread_t thread;
+    const latency_options_t *options;
+    const query_set_t *queries;
+    latency_mode_t mode;
+    td_searcher_t *searcher;
+    td_xquery_t **raw; /* MODE_RAW: each query built once */
+    double *seconds;   /* [query * runs + run] */
+    size_t partial, empty;
+    int code;
+    char error[512];
+} worker_t;
+
+static int run_trialdex(worker_t *w, size_t i, double *seconds, bool count)
 {
-    size_t count = queries->count, total = count * (size_t) options->runs;
-    double *seconds = calloc(total, sizeof(*seconds));
-    double *sorted = calloc(total, sizeof(*sorted));
-    slow_query_t *slow = calloc(count, sizeof(*slow));
-    if (!seconds || !sorted || !slow) {
-        free(seconds);
-        free(sorted);
-        free(slow);
-        fprintf(stderr, "trialdex-bench: out of memory\n");
+    td_search_request_t request =
+        latency_request(w->queries->texts[i], w->mode == MODE_TRIALDEX_FACETS);
+    td_query_error_t qerr = {0};
+    td_search_result_t *result = NULL;
+    double start = now_seconds();
+    td_status_t status = td_search(w->searcher, &request, &result, &qerr);
+    *seconds = now_seconds() - start;
+    if (status != TD_OK) {
+        snprintf(w->error, sizeof(w->error), "%s:%zu: %s: %s (at character %zu)",
+                 w->options->query_file, w->queries->lines[i],
+                 status == TD_ERR_BAD_QUERY ? "bad query" : "search failed", qerr.message,
+                 qerr.position + 1);
+        return status == TD_ERR_BAD_QUERY ? 2 : 3;
+    }
+    if (count) {
+        w->partial += result->partial;
+        w->empty += result->hit_count == 0;
+    }
+    td_search_result_free(result);
+    return 0;
+}
+
+static int run_raw(worker_t *w, size_t i, double *seconds)
+{
+    td_xdb_t *db = td_searcher_db(w->searcher);
+    td_search_settings_t settings;
+    td_search_settings_default(&settings);
+    double start = now_seconds();
+    td_xenquire_t *enquire = NULL;
+    td_xmset_t *mset = NULL;
+    td_status_t status = td_xenquire_new(db, &enquire);
+    if (status == TD_OK) {
+        td_xenquire_set_query(enquire, w->raw[i]);
+        td_xenquire_set_bm25(enquire, settings.bm25);
+        status = td_xenquire_mset(enquire, 0, 10, td_searcher_doc_count(w->searcher), &mset);
+    }
+    td_xmset_free(mset);
+    td_xenquire_free(enquire);
+    *seconds = now_seconds() - start;
+    if (status != TD_OK) {
+        snprintf(w->error, sizeof(w->error), "%s:%zu: raw search failed", w->options->query_file,
+                 w->queries->lines[i]);
         return 3;
     }
-    int code = 0;
-    size_t partial = 0, empty = 0;
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    const latency_options_t *options = w->options;
+    size_t count = w->queries->count;
     double unused;
-    for (int w = 0; w < options->warmup && !code; w++)
-        for (size_t i = 0; i < count && !code; i++) {
-            td_search_result_t *result = NULL;
-            code = run_query(searcher, options, queries, i, facets, &unused, &result);
-            if (!code && w == 0) {
-                partial += result->partial;
-                empty += result->hit_count == 0;
-            }
-            td_search_result_free(result);
+    for (int pass = 0; pass < options->warmup + options->runs && !w->code; pass++)
+        for (size_t i = 0; i < count && !w->code; i++) {
+            bool timed = pass >= options->warmup;
+            double *slot =
+                timed ? &w->seconds[i * (size_t) options->runs + (size_t) (pass - options->warmup)]
+                      : &unused;
+            w->code =
+                w->mode == MODE_RAW ? run_raw(w, i, slot) : run_trialdex(w, i, slot, pass == 0);
         }
-    /* seconds[i * runs + r]: query i, pass r. */
-    for (int r = 0; r < options->runs && !code; r++)
-        for (size_t i = 0; i < count && !code; i++)
-            code = run_query(searcher, options, queries, i, facets,
-                             &seconds[i * (size_t) options->runs + (size_t) r], NULL);
-    if (!code) {
-        double sum = 0;
-        for (size_t k = 0; k < total; k++)
-            sum += sorted[k] = seconds[k];
-        qsort(sorted, total, sizeof(*sorted), compare_doubles);
-        for (size_t i = 0; i < count; i++)
-            slow[i] =
-                (slow_query_t){i, median_of(&seconds[i * (size_t) options->runs], options->runs)};
-        qsort(slow, count, sizeof(*slow), compare_slow_queries);
-        printf("{\"bench\":\"latency\",\"facets\":%s,\"queries\":%zu,\"runs\":%d,"
-               "\"searches\":%zu,\"median_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
-               "\"max_ms\":%.3f,\"mean_ms\":%.3f,\"queries_per_s\":%.0f,",
-               facets ? "true" : "false", count, options->runs, total,
-               median_of(sorted, (int) total) * 1e3, percentile(sorted, total, 90) * 1e3,
-               percentile(sorted, total, 99) * 1e3, sorted[total - 1] * 1e3,
-               sum / (double) total * 1e3, (double) total / sum);
-        if (options->warmup)
-            printf("\"partial\":%zu,\"no_hits\":%zu,", partial, empty);
-        printf("\"slowest\":[");
-        for (size_t k = 0; k < count && k < 5; k++) {
-            printf("%s{\"median_ms\":%.3f,\"line\":%zu,\"query\":", k ? "," : "",
-                   slow[k].median * 1e3, queries->lines[slow[k].index]);
-            print_json_string(queries->texts[slow[k].index]);
-            putchar('}');
-        }
-        printf("]}\n");
-        fflush(stdout);
+    return NULL;
+}
+
+static void worker_clear(worker_t *w)
+{
+    for (size_t i = 0; w->raw && i < w->queries->count; i++)
+        td_xquery_free(w->raw[i]);
+    free(w->raw);
+    free(w->seconds);
+    td_searcher_free(w->searcher);
+}
+
+/* Opens a worker's searcher (and builds its raw queries). */
+static int worker_open(worker_t *w)
+{
+    char *error = NULL;
+    if (td_searcher_open(w->options->db, NULL, &w->searcher, &error) != TD_OK) {
+        snprintf(w->error, sizeof(w->error), "%s", error ? error : "cannot open the index");
+        free(error);
+        return 3;
     }
-    free(seconds);
+    size_t count = w->queries->count;
+    w->seconds = calloc(count * (size_t) w->options->runs, sizeof(*w->seconds));
+    if (!w->seconds)
+        return 3;
+    if (w->mode != MODE_RAW)
+        return 0;
+    w->raw = calloc(count, sizeof(*w->raw));
+    if (!w->raw)
+        return 3;
+    for (size_t i = 0; i < count; i++) {
+        td_search_request_t request = latency_request(w->queries->texts[i], false);
+        td_query_error_t qerr = {0};
+        if (td_search_build_query(w->searcher, &request, &w->raw[i], &qerr) != TD_OK) {
+            snprintf(w->error, sizeof(w->error), "%s:%zu: bad query: %s", w->options->query_file,
+                     w->queries->lines[i], qerr.message);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+typedef struct latency_stats {
+    double median, p90, p99, max, mean, per_second;
+    size_t searches, partial, empty;
+} latency_stats_t;
+
+/* Runs one mode on `threads` threads, each with its own searcher, each
+ * doing every pass; fills *stats and prints the JSON line (unless a table
+ * is asked for). */
+static int latency_mode(const latency_options_t *options, const query_set_t *queries,
+                        latency_mode_t mode, int threads, latency_stats_t *stats)
+{
+    worker_t *workers = calloc((size_t) threads, sizeof(*workers));
+    if (!workers)
+        return 3;
+    int code = 0;
+    for (int t = 0; t < threads && !code; t++) {
+        workers[t] = (worker_t){.options = options, .queries = queries, .mode = mode};
+        code = worker_open(&workers[t]);
+        if (code)
+            fprintf(stderr, "trialdex-bench: %s\n", workers[t].error);
+    }
+    double start = now_seconds();
+    int started = 0;
+    for (int t = 0; t < threads && !code; t++, started++)
+        if (pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]) != 0)
+            code = 3;
+    for (int t = 0; t < started; t++)
+        pthread_join(workers[t].thread, NULL);
+    double wall = now_seconds() - start;
+    size_t count = queries->count, per_worker = count * (size_t) options->runs;
+    size_t total = per_worker * (size_t) threads;
+    double *sorted = code ? NULL : calloc(total, sizeof(*sorted));
+    for (int t = 0; t < threads && !code; t++)
+        if (workers[t].code) {
+            code = workers[t].code;
+            fprintf(stderr, "trialdex-bench: %s\n", workers[t].error);
+        }
+    if (!code && sorted) {
+        double sum = 0;
+        for (int t = 0; t < threads; t++)
+            for (size_t k = 0; k < per_worker; k++)
+                sum += sorted[(size_t) t * per_worker + k] = workers[t].seconds[k];
+        qsort(sorted, total, sizeof(*sorted), compare_doubles);
+        *stats = (latency_stats_t){.median = median_of(sorted, (int) total),
+                                   .p90 = percentile(sorted, total, 90),
+                                   .p99 = percentile(sorted, total, 99),
+                                   .max = sorted[total - 1],
+                                   .mean = sum / (double) total,
+                                   .per_second = (double) total / wall,
+                                   .searches = total,
+                                   .partial = workers[0].partial,
+                                   .empty = workers[0].empty};
+        if (!options->table) {
+            printf("{\"bench\":\"latency\",\"mode\":\"%s\",\"facets\":%s,\"threads\":%d,"
+                   "\"queries\":%zu,\"runs\":%d,\"searches\":%zu,\"median_ms\":%.3f,"
+                   "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f,"
+                   "\"queries_per_s\":%.0f",
+                   MODE_NAMES[mode], mode == MODE_TRIALDEX_FACETS ? "true" : "false", threads,
+                   count, options->runs, total, stats->median * 1e3, stats->p90 * 1e3,
+                   stats->p99 * 1e3, stats->max * 1e3, stats->mean * 1e3, stats->per_second);
+            if (mode != MODE_RAW && options->warmup)
+                printf(",\"partial\":%zu,\"no_hits\":%zu", stats->partial, stats->empty);
+            if (threads == 1) {
+                /* The five slowest queries, by their median over the runs. */
+                slow_query_t *slow = calloc(count, sizeof(*slow));
+                for (size_t i = 0; slow && i < count; i++)
+                    slow[i] =
+                        (slow_query_t){i, median_of(&workers[0].seconds[i * (size_t) options->runs],
+                                                    options->runs)};
+                if (slow) {
+                    qsort(slow, count, sizeof(*slow), compare_slow_queries);
+                    printf(",\"slowest\":[");
+                    for (size_t k = 0; k < count && k < 5; k++) {
+                        printf("%s{\"median_ms\":%.3f,\"line\":%zu,\"query\":", k ? "," : "",
+                               slow[k].median * 1e3, queries->lines[slow[k].index]);
+                        print_json_string(queries->texts[slow[k].index]);
+                        putchar('}');
+                    }
+                    putchar(']');
+                }
+                free(slow);
+            }
+            printf("}\n");
+            fflush(stdout);
+        }
+    }
     free(sorted);
-    free(slow);
+    for (int t = 0; t < threads; t++)
+        worker_clear(&workers[t]);
+    free(workers);
     return code;
 }
 
@@ -712,13 +846,16 @@ static bool parse_small_count(const char *text, int low, int *out)
 static int command_latency(int argc, char **argv)
 {
     const char *env = getenv(TD_DB_ENV);
-    latency_options_t options = {
-        .db = env && *env ? env : TD_DB_DEFAULT, .runs = 5, .warmup = 1, .facets = {true, true}};
+    latency_options_t options = {.db = env && *env ? env : TD_DB_DEFAULT,
+                                 .runs = 5,
+                                 .warmup = 1,
+                                 .facets = {true, true},
+                                 .raw = true};
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes_value = strcmp(arg, "-d") == 0 || strcmp(arg, "--db") == 0 ||
                            strcmp(arg, "--runs") == 0 || strcmp(arg, "--warmup") == 0 ||
-                           strcmp(arg, "--facets") == 0;
+                           strcmp(arg, "--facets") == 0 || strcmp(arg, "--threads") == 0;
         if (takes_value && !value)
             return latency_usage("%s needs a value", arg);
         if (strcmp(arg, "-d") == 0 || strcmp(arg, "--db") == 0)
@@ -729,12 +866,19 @@ static int command_latency(int argc, char **argv)
         } else if (strcmp(arg, "--warmup") == 0) {
             if (!parse_small_count(value, 0, &options.warmup))
                 return latency_usage("--warmup takes 0 to 1000, not '%s'", value);
+        } else if (strcmp(arg, "--threads") == 0) {
+            if (!parse_small_count(value, 1, &options.threads))
+                return latency_usage("--threads takes 1 to 1000, not '%s'", value);
         } else if (strcmp(arg, "--facets") == 0) {
             bool on = strcmp(value, "on") == 0, off = strcmp(value, "off") == 0;
             if (!on && !off && strcmp(value, "both") != 0)
                 return latency_usage("--facets takes on, off or both, not '%s'", value);
             options.facets[0] = !on;
             options.facets[1] = !off;
+        } else if (strcmp(arg, "--no-raw") == 0) {
+            options.raw = false;
+        } else if (strcmp(arg, "--table") == 0) {
+            options.table = true;
         } else if (arg[0] == '-' && arg[1])
             return latency_usage("unknown option '%s'", arg);
         else if (options.query_file)
@@ -773,29 +917,38 @@ static int command_latency(int argc, char **argv)
     time_t now = time(NULL);
     struct tm utc;
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
-    printf("{\"bench\":\"latency_setup\",\"db\":");
-    print_json_string(options.db);
-    printf(",\"documents\":%u,\"revision\":%llu,\"query_file\":", td_searcher_doc_count(searcher),
-           (unsigned long long) td_searcher_revision(searcher));
-    print_json_string(options.query_file);
-    printf(",\"queries\":%zu,\"runs\":%d,\"warmup\":%d,\"threads\":1,\"cpu\":", queries.count,
-           options.runs, options.warmup);
-    print_json_string(cpu);
-    printf(",\"cores\":%ld,\"date\":\"%s\"}\n", sysconf(_SC_NPROCESSORS_ONLN), date);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int thread_counts[2] = {1, options.threads ? options.threads : (int) (cores > 1 ? cores : 1)};
+    int thread_runs = options.threads || thread_counts[1] == 1 ? 1 : 2;
+    if (options.threads)
+        thread_counts[0] = options.threads;
+    if (options.table) {
+        printf("Index %s: %u trials, revision %llu. Queries: %s (%zu). Machine: %s, %ld "
+               "cores. Date: %s.\n",
+               options.db, td_searcher_doc_count(searcher),
+               (unsigned long long) td_searcher_revision(searcher), options.query_file,
+               queries.count, cpu, cores, date);
+    } else {
+        printf("{\"bench\":\"latency_setup\",\"db\":");
+        print_json_string(options.db);
+        printf(
+            ",\"documents\":%u,\"revision\":%llu,\"query_file\":", td_searcher_doc_count(searcher),
+            (unsigned long long) td_searcher_revision(searcher));
+        print_json_string(options.query_file);
+        printf(",\"queries\":%zu,\"runs\":%d,\"warmup\":%d,\"cpu\":", queries.count, options.runs,
+               options.warmup);
+        print_json_string(cpu);
+        printf(",\"cores\":%ld,\"date\":\"%s\"}\n", cores, date);
+    }
     free(cpu);
-
-    /* A failed cold start is explained by the first query's own run below
-     * (a malformed query); otherwise it is reported here. */
-    td_search_result_t *first = NULL;
-    double unused;
-    code = run_query(searcher, &options, &queries, 0, cold_facets, &unused, &first);
-    td_search_result_free(first);
-    if (!code && !cold_ok) {
-        fprintf(stderr, "trialdex-bench: the cold-start run failed\n");
+    td_searcher_free(searcher);
+    if (!cold_ok) {
+        fprintf(stderr, "trialdex-bench: the cold-start run failed (is the first query "
+                        "malformed?)\n");
         code = 3;
     }
-    if (!code) {
-        qsort(cold, (size_t) options.runs, sizeof(*cold), compare_doubles);
+    qsort(cold, (size_t) options.runs, sizeof(*cold), compare_doubles);
+    if (!code && !options.table) {
         printf("{\"bench\":\"latency_cold_start\",\"how\":\"forked child: open + first query\","
                "\"facets\":%s,\"runs\":%d,\"median_ms\":%.1f,\"min_ms\":%.1f,\"max_ms\":%.1f,"
                "\"query\":",
@@ -805,10 +958,44 @@ static int command_latency(int argc, char **argv)
         printf("}\n");
         fflush(stdout);
     }
-    for (int facets = 0; facets < 2 && !code; facets++)
-        if (options.facets[facets])
-            code = latency_pass(searcher, &options, &queries, facets);
-    td_searcher_free(searcher);
+    if (!code && options.table)
+        printf("\n| mode | threads | median ms | p90 ms | p99 ms | max ms | queries/s |\n"
+               "|---|---|---|---|---|---|---|\n");
+    latency_stats_t one_thread[3] = {{0}};
+    bool measured[3] = {false, false, false};
+    for (int t = 0; t < thread_runs && !code; t++)
+        for (int m = 0; m < 3 && !code; m++) {
+            latency_mode_t mode = (latency_mode_t) m;
+            if ((mode == MODE_TRIALDEX && !options.facets[0]) ||
+                (mode == MODE_TRIALDEX_FACETS && !options.facets[1]) ||
+                (mode == MODE_RAW && !options.raw))
+                continue;
+            latency_stats_t stats;
+            code = latency_mode(&options, &queries, mode, thread_counts[t], &stats);
+            if (code)
+                break;
+            if (t == 0) {
+                one_thread[m] = stats;
+                measured[m] = true;
+            }
+            if (options.table)
+                printf("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.0f |\n", MODE_NAMES[mode],
+                       thread_counts[t], stats.median * 1e3, stats.p90 * 1e3, stats.p99 * 1e3,
+                       stats.max * 1e3, stats.per_second);
+        }
+    if (!code && measured[MODE_TRIALDEX] && measured[MODE_RAW]) {
+        double median = one_thread[MODE_TRIALDEX].median / one_thread[MODE_RAW].median;
+        double p99 = one_thread[MODE_TRIALDEX].p99 / one_thread[MODE_RAW].p99;
+        if (options.table)
+            printf("\ntrialdex (facets off) against the raw Xapian floor, one thread: %.2fx at "
+                   "the median, %.2fx at p99.\nCold start: %.1f ms (median of %d forked "
+                   "children).\n",
+                   median, p99, median_of(cold, options.runs) * 1e3, options.runs);
+        else
+            printf("{\"bench\":\"latency_vs_raw\",\"threads\":1,\"median_ratio\":%.2f,"
+                   "\"p99_ratio\":%.2f}\n",
+                   median, p99);
+    }
     free(cold);
     query_set_clear(&queries);
     return code;

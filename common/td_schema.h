@@ -61,9 +61,9 @@
  * values per trial holds them sorted and joined with '|'.
  *
  * Document data: the DISPLAY JSON of the trial (what a result shows, see
- * td_trial_json.h), a NUL byte, then its FULL JSON (the whole record, for
- * `trialdex-search show`). JSON never holds a raw NUL, so a reader of the
- * results parses only the first part.
+ * td_trial_json.h). The whole record (FULL JSON, for `trialdex-search show`,
+ * explanations and snippets) is packed in its own slot (td_trial_json_pack),
+ * so fetching a hit reads only what it shows.
  */
 #ifndef TD_SCHEMA_H
 #define TD_SCHEMA_H
@@ -96,6 +96,7 @@ enum td_slot {
     TD_SLOT_START_YEAR = 16,         /* "2021" */
     TD_SLOT_COUNTRIES = 17,          /* "china|united states" */
     TD_SLOT_INTERVENTION_TYPES = 18, /* "drug|radiation" */
+    TD_SLOT_RECORD = 19,             /* the FULL JSON, packed: td_trial_json_pack */
     TD_SLOT_COUNT
 };
 

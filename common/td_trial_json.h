@@ -101,6 +101,18 @@ typedef enum td_trial_json_view {
 td_status_t td_trial_to_json(const td_trial_t *trial, td_trial_json_view_t view, char **out,
                              size_t *len);
 
+/* Packs `len` bytes of JSON for storage: a 4-byte big-endian length, then
+ * the bytes compressed with zlib (its fastest level: a record is written
+ * once per change and read only to show it). *out is malloc'd.
+ * Returns TD_OK, TD_ERR_RANGE (over 4 GiB) or TD_ERR_NO_MEMORY. */
+td_status_t td_trial_json_pack(const char *json, size_t len, char **out, size_t *out_len);
+
+/* Unpacks what td_trial_json_pack made into a malloc'd NUL-terminated
+ * string *out (its length in *out_len, which may be NULL).
+ * Returns TD_OK, TD_ERR_CORRUPT for bytes it did not make, or
+ * TD_ERR_NO_MEMORY. */
+td_status_t td_trial_json_unpack(const char *packed, size_t len, char **out, size_t *out_len);
+
 /* The offset basis of 64-bit FNV-1a: the seed that makes td_hash64 the
  * standard FNV-1a hash. */
 #define TD_HASH64_FNV_OFFSET_BASIS UINT64_C(0xcbf29ce484222325)

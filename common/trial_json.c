@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 /* Significant digits of a JSON real. Any decimal of up to 15 digits read
  * into a double comes back as the same text, so "42.35843" stays
@@ -567,5 +568,50 @@ td_status_t td_trial_content_hash(const td_trial_t *trial, uint64_t seed, char o
     if (dumped != 0)
         return TD_ERR_NO_MEMORY;
     snprintf(out, 17, "%016llx", (unsigned long long) hash);
+    return TD_OK;
+}
+
+td_status_t td_trial_json_pack(const char *json, size_t len, char **out, size_t *out_len)
+{
+    assert(json && out && out_len);
+    if (len > UINT32_MAX)
+        return TD_ERR_RANGE;
+    uLongf size = compressBound((uLong) len);
+    unsigned char *packed = malloc(4 + size);
+    if (!packed)
+        return TD_ERR_NO_MEMORY;
+    packed[0] = (unsigned char) (len >> 24);
+    packed[1] = (unsigned char) (len >> 16);
+    packed[2] = (unsigned char) (len >> 8);
+    packed[3] = (unsigned char) len;
+    if (compress2(packed + 4, &size, (const Bytef *) json, (uLong) len, Z_BEST_SPEED) != Z_OK) {
+        free(packed);
+        return TD_ERR_NO_MEMORY;
+    }
+    *out = (char *) packed;
+    *out_len = 4 + size;
+    return TD_OK;
+}
+
+td_status_t td_trial_json_unpack(const char *packed, size_t len, char **out, size_t *out_len)
+{
+    assert(packed && out);
+    if (len < 4)
+        return TD_ERR_CORRUPT;
+    const unsigned char *p = (const unsigned char *) packed;
+    uLongf size = (uLongf) p[0] << 24 | (uLongf) p[1] << 16 | (uLongf) p[2] << 8 | p[3];
+    char *json = malloc(size + 1);
+    if (!json)
+        return TD_ERR_NO_MEMORY;
+    uLongf got = size;
+    int z = uncompress((Bytef *) json, &got, p + 4, (uLong) (len - 4));
+    if (z != Z_OK || got != size) {
+        free(json);
+        return z == Z_MEM_ERROR ? TD_ERR_NO_MEMORY : TD_ERR_CORRUPT;
+    }
+    json[size] = '\0';
+    *out = json;
+    if (out_len)
+        *out_len = size;
     return TD_OK;
 }

@@ -486,34 +486,32 @@ td_status_t td_doc_content_hash(const td_trial_t *trial, char out[17])
     return td_trial_content_hash(trial, content_hash_seed(), out);
 }
 
-/* The data (DISPLAY JSON, NUL, FULL JSON) and the content hash, which is
- * td_hash64 of the FULL JSON: the same as td_doc_content_hash, from the one
- * serialisation. */
+/* The data (DISPLAY JSON), the packed record (FULL JSON) and the content
+ * hash, which is td_hash64 of the FULL JSON: the same as
+ * td_doc_content_hash, from the one serialisation. */
 static void set_data_and_hash(td_doc_builder_t *b, const td_trial_t *t)
 {
-    char *display = NULL, *full = NULL;
-    size_t display_len = 0, full_len = 0;
+    char *display = NULL, *full = NULL, *packed = NULL;
+    size_t display_len = 0, full_len = 0, packed_len = 0;
     td_status_t status = td_trial_to_json(t, TD_TRIAL_JSON_DISPLAY, &display, &display_len);
     if (status == TD_OK)
         status = td_trial_to_json(t, TD_TRIAL_JSON_FULL, &full, &full_len);
-    char *data = status == TD_OK ? realloc(display, display_len + 1 + full_len) : NULL;
-    if (status == TD_OK && !data)
-        status = TD_ERR_NO_MEMORY;
+    if (status == TD_OK)
+        status = td_trial_json_pack(full, full_len, &packed, &packed_len);
     if (status != TD_OK) {
-        free(display);
-        free(full);
         fail(b, status, "cannot serialise the record");
-        return;
+    } else {
+        char hash[17];
+        snprintf(hash, sizeof(hash), "%016llx",
+                 (unsigned long long) td_hash64(full, full_len, content_hash_seed()));
+        set_value(b, TD_SLOT_CONTENT_HASH, hash, 16);
+        set_value(b, TD_SLOT_RECORD, packed, packed_len);
+        if (b->status == TD_OK && td_xdoc_set_data(b->doc, display, display_len) != TD_OK)
+            fail(b, TD_ERR_INTERNAL, "cannot set the document data");
     }
-    memcpy(data + display_len + 1, full, full_len); /* after the display JSON's NUL */
-    char hash[17];
-    snprintf(hash, sizeof(hash), "%016llx",
-             (unsigned long long) td_hash64(full, full_len, content_hash_seed()));
-    set_value(b, TD_SLOT_CONTENT_HASH, hash, 16);
-    if (b->status == TD_OK && td_xdoc_set_data(b->doc, data, display_len + 1 + full_len) != TD_OK)
-        fail(b, TD_ERR_INTERNAL, "cannot set the document data");
-    free(data);
+    free(display);
     free(full);
+    free(packed);
 }
 
 td_status_t td_doc_build(td_doc_builder_t *b, const td_trial_t *t, td_xdoc_t **out)

@@ -388,7 +388,6 @@ void td_search_result_free(td_search_result_t *r)
         free(r->suggestions[i].suggestion);
     }
     free(r->suggestions);
-    free(r->query_description);
     free(r);
 }
 
@@ -501,12 +500,38 @@ static bool two_parts(const td_search_request_t *request)
            (request->sort != TD_SORT_RELEVANCE && request->ascending);
 }
 
+/* Whether `query` matches any trial. */
+static bool matches_any(td_searcher_t *s, const td_xquery_t *query)
+{
+    td_xenquire_t *enquire = NULL;
+    td_xmset_t *mset = NULL;
+    bool any = true; /* on failure, let the real search report it */
+    if (td_xenquire_new(s->db, &enquire) == TD_OK) {
+        td_xenquire_set_query(enquire, query);
+        if (td_xenquire_mset(enquire, 0, 0, 1, &mset) == TD_OK)
+            any = td_xmset_matches_lower_bound(mset) > 0;
+    }
+    td_xmset_free(mset);
+    td_xenquire_free(enquire);
+    return any;
+}
+
 td_status_t td_search_build_query(td_searcher_t *s, const td_search_request_t *request,
                                   td_xquery_t **out, td_query_error_t *qerr)
 {
     td_parsed_query_t parsed;
     td_build_info_t info = {0};
     td_status_t status = prepare(s, request, false, &parsed, &info, out, qerr);
+    /* The query td_search runs last: the partial one for a description, or
+     * when nothing matches every word. */
+    if (status == TD_OK && request->partial_ok && parsed.has_text &&
+        (info.word_count > DESCRIPTION_WORDS || !matches_any(s, *out))) {
+        td_xquery_free(*out);
+        *out = NULL;
+        td_parsed_query_clear(&parsed);
+        td_build_info_clear(&info);
+        status = prepare(s, request, true, &parsed, &info, out, qerr);
+    }
     if (status == TD_OK && two_parts(request)) {
         td_xquery_t *with = NULL, *without = NULL;
         status = split_sorted(request, &parsed.geo, *out, &with, &without);
@@ -649,6 +674,28 @@ static td_status_t xapian_fail(run_t *r, td_status_t status, const char *message
     return search_fail(r->qerr, status, message);
 }
 
+/* The whole record (FULL JSON) of a document, malloc'd into *json. */
+static td_status_t record_of(td_xdoc_t *doc, char **json)
+{
+    char *packed = NULL;
+    size_t len = 0;
+    td_status_t status = td_xdoc_get_value(doc, TD_SLOT_RECORD, &packed, &len);
+    if (status == TD_OK)
+        status = td_trial_json_unpack(packed, len, json, NULL);
+    free(packed);
+    return status;
+}
+
+static td_status_t hit_record(td_xmset_t *mset, size_t index, char **json)
+{
+    td_xdoc_t *doc = NULL;
+    td_status_t status = td_xmset_document(mset, index, &doc);
+    if (status == TD_OK)
+        status = record_of(doc, json);
+    td_xdoc_free(doc);
+    return status;
+}
+
 /* Appends the hits of `mset` (from index `from`, at most `max`). */
 static td_status_t take_hits(run_t *r, td_xmset_t *mset, size_t from, size_t max)
 {
@@ -657,25 +704,29 @@ static td_status_t take_hits(run_t *r, td_xmset_t *mset, size_t from, size_t max
         td_hit_t *hit = &result->hits[result->hit_count];
         memset(hit, 0, sizeof(*hit));
         char *data = NULL;
-        size_t len = 0;
-        td_status_t status = td_xmset_data(mset, i, &data, &len);
+        td_status_t status = td_xmset_data(mset, i, &data, NULL);
         if (status != TD_OK)
             return xapian_fail(r, status, td_xmset_last_error(mset));
-        hit->display = data; /* the display JSON ends at the first NUL */
+        hit->display = data;
         result->hit_count++;
         hit->rank = r->request->offset + (uint32_t) result->hit_count;
         hit->docid = td_xmset_docid(mset, i);
         hit->weight = td_xmset_weight(mset, i);
-        size_t display_len = strlen(data);
-        const char *full = display_len < len ? data + display_len + 1 : data;
+        if (!r->parsed->geo.set && !r->request->explain && !r->request->snippets)
+            continue;
+        /* The whole record: every site, every text. */
+        char *record = NULL;
+        status = hit_record(mset, i, &record);
+        if (status != TD_OK)
+            return xapian_fail(r, status, "cannot read a trial's record");
         if (r->parsed->geo.set)
-            nearest_site(&r->parsed->geo, full, hit); /* every site, not the few shown */
-        if (r->request->explain || r->request->snippets) {
-            status = td_explain_hit(r->searcher, mset, i, r->info, full, r->request->explain,
+            nearest_site(&r->parsed->geo, record, hit);
+        if (r->request->explain || r->request->snippets)
+            status = td_explain_hit(r->searcher, mset, i, r->info, record, r->request->explain,
                                     r->request->snippets, hit);
-            if (status != TD_OK)
-                return xapian_fail(r, status, "cannot explain a hit");
-        }
+        free(record);
+        if (status != TD_OK)
+            return xapian_fail(r, status, "cannot explain a hit");
     }
     return TD_OK;
 }
@@ -823,7 +874,6 @@ static td_status_t search_once(td_searcher_t *s, const td_search_request_t *requ
                    .parsed = &parsed,
                    .info = &info,
                    .qerr = qerr};
-        td_xquery_describe(query, &result->query_description);
         /* A description of more words than any trial will hold together is
          * matched partially straight away. */
         bool description = !partial && request->partial_ok && parsed.has_text &&
@@ -909,21 +959,11 @@ td_status_t td_search_show(td_searcher_t *s, const char *id, char **json)
     if (status != TD_OK)
         return status == TD_ERR_NOT_FOUND ? status : TD_ERR_IO;
     td_xdoc_t *doc = NULL;
-    char *data = NULL;
-    size_t len = 0;
     status = td_xdb_get_document(s->db, docid, &doc);
     if (status == TD_OK)
-        status = td_xdoc_get_data(doc, &data, &len);
+        status = record_of(doc, json);
     td_xdoc_free(doc);
-    if (status != TD_OK)
-        return TD_ERR_IO;
-    size_t display_len = strlen(data);
-    if (display_len < len) {
-        memmove(data, data + display_len + 1, len - display_len - 1);
-        data[len - display_len - 1] = '\0';
-    }
-    *json = data;
-    return TD_OK;
+    return status == TD_OK || status == TD_ERR_NO_MEMORY ? status : TD_ERR_IO;
 }
 
 /* ---- page tokens ---- */

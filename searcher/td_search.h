@@ -222,8 +222,7 @@ typedef struct td_search_result {
     td_facet_counts_t facets[TD_FACET_COUNT];
     td_suggestion_t *suggestions;
     size_t suggestion_count;
-    char *query_description; /* the Xapian query run, for debugging and benchmarks */
-    double seconds;          /* time spent in td_search */
+    double seconds; /* time spent in td_search */
 } td_search_result_t;
 
 /* Runs a request. On TD_OK *out is a new result (free with
@@ -236,9 +235,10 @@ td_status_t td_search(td_searcher_t *searcher, const td_search_request_t *reques
 
 void td_search_result_free(td_search_result_t *result);
 
-/* The final Xapian query a request builds, as td_xquery_t (free with
- * td_xquery_free): what the benchmarks run against raw Xapian.
- * Returns as td_search. */
+/* The final Xapian query td_search runs for a request (the partial one when
+ * it would fall back to partial matches; the sorted part of a two-part
+ * sort), as td_xquery_t (free with td_xquery_free): what the benchmarks run
+ * against raw Xapian. Returns as td_search. */
 td_status_t td_search_build_query(td_searcher_t *searcher, const td_search_request_t *request,
                                   td_xquery_t **out, td_query_error_t *qerr);
 

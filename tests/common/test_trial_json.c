@@ -619,3 +619,19 @@ Test(trial_json, every_shared_record_serialises_and_hashes_apart, .timeout = 300
     free(hashes);
     td_test_run_free(&run);
 }
+
+Test(trial_json, packed_records_unpack_to_the_same_bytes_and_bad_bytes_are_refused)
+{
+    const char json[] = "{\"nctId\":\"NCT01234567\",\"briefTitle\":\"Ünïcode and \\\"quotes\\\"\"}";
+    char *packed = NULL, *unpacked = NULL;
+    size_t packed_len = 0, unpacked_len = 0;
+    cr_assert_eq(td_trial_json_pack(json, strlen(json), &packed, &packed_len), TD_OK);
+    cr_assert_eq(td_trial_json_unpack(packed, packed_len, &unpacked, &unpacked_len), TD_OK);
+    cr_assert_eq(unpacked_len, strlen(json));
+    cr_assert_str_eq(unpacked, json);
+    free(unpacked);
+    cr_assert_eq(td_trial_json_unpack(packed, 3, &unpacked, NULL), TD_ERR_CORRUPT);
+    packed[packed_len - 1] ^= 0x55; /* a damaged checksum */
+    cr_assert_eq(td_trial_json_unpack(packed, packed_len, &unpacked, NULL), TD_ERR_CORRUPT);
+    free(packed);
+}

@@ -15,6 +15,7 @@
 #include "td_indexer.h"
 #include "td_schema.h"
 #include "td_test.h"
+#include "td_trial_json.h"
 
 TestSuite(index, .init = td_test_dir_setup, .fini = td_test_dir_teardown, .timeout = 300);
 
@@ -88,8 +89,8 @@ static char *sample_copy(const char *name, const char *old_text, const char *new
     return dir;
 }
 
-/* The data is the DISPLAY JSON, a NUL, then the FULL JSON; the list facets
- * are sorted, distinct and joined with '|'. */
+/* The data is the DISPLAY JSON, the record slot the packed FULL JSON; the
+ * list facets are sorted, distinct and joined with '|'. */
 static void expect_record_parts(const char *db_name, const char *id)
 {
     td_xdb_t *db;
@@ -99,14 +100,14 @@ static void expect_record_parts(const char *db_name, const char *id)
     td_xdoc_t *doc;
     cr_assert_eq(td_xdb_find_unique(db, id, &docid), TD_OK);
     cr_assert_eq(td_xdb_get_document(db, docid, &doc), TD_OK);
-    char *data;
-    size_t len;
+    char *data, *packed, *record;
+    size_t len, packed_len;
     cr_assert_eq(td_xdoc_get_data(doc, &data, &len), TD_OK);
-    size_t display_len = strlen(data);
-    cr_assert_lt(display_len, len, "a NUL separates the two views");
+    cr_assert_eq(td_xdoc_get_value(doc, TD_SLOT_RECORD, &packed, &packed_len), TD_OK);
+    cr_assert_eq(td_trial_json_unpack(packed, packed_len, &record, NULL), TD_OK);
     json_error_t json_error;
-    json_t *display = json_loadb(data, display_len, 0, &json_error);
-    json_t *full = json_loadb(data + display_len + 1, len - display_len - 1, 0, &json_error);
+    json_t *display = json_loadb(data, len, 0, &json_error);
+    json_t *full = json_loads(record, 0, &json_error);
     cr_assert(display && full, "%s", json_error.text);
     cr_assert_str_eq(json_string_value(json_object_get(display, "nctId")), id + 1);
     cr_assert_not_null(json_object_get(full, "eligibilityCriteria"), "the full record");
@@ -114,6 +115,8 @@ static void expect_record_parts(const char *db_name, const char *id)
     json_decref(display);
     json_decref(full);
     free(data);
+    free(packed);
+    free(record);
     char *value;
     cr_assert_eq(td_xdoc_get_value(doc, TD_SLOT_COUNTRIES, &value, &len), TD_OK);
     cr_assert_eq(strncmp(value,
