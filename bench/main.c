@@ -20,12 +20,17 @@
 #include "td_search.h"
 #include "td_xapian.h"
 
+#include "bench_internal.h"
+
 static const char usage[] =
     "usage: trialdex-bench reader [--runs N] SRC...\n"
     "       trialdex-bench analyzer [--runs N] SRC...\n"
     "       trialdex-bench index [--runs N] SRC...\n"
     "       trialdex-bench latency [-d DB] [--runs N] [--warmup N] [--facets on|off|both]\n"
     "                              [--threads N] [--no-raw] [--table] QUERYFILE\n"
+    "       trialdex-bench relevance [-d DB] [--reference] [--condensed] [--depth N]\n"
+    "                                [--relevant-grade N] [--run FILE] [--per-topic]\n"
+    "                                [--config FILE] [--corpus NAME] TOPICS QRELS\n"
     "\n"
     "  reader    Read every record of SRC (as trialdex-index read does) N times\n"
     "            (default 5) and print the median wall time, records/s and MB/s\n"
@@ -61,7 +66,12 @@ static const char usage[] =
     "            partial matches or found nothing and the five slowest; and the\n"
     "            ratio of trialdex (facets off) to the raw floor. JSON lines, or\n"
     "            with --table a table for people. A query that does not parse is\n"
-    "            an error (exit 2).\n";
+    "            an error (exit 2).\n"
+    "  relevance Run every topic of TOPICS (BEIR queries or TREC topics XML) on DB\n"
+    "            and score the rankings against QRELS (BEIR or trec_eval): nDCG@10,\n"
+    "            P@10, R@100, R@1000 and MRR per topic and mean, trialdex's default\n"
+    "            ranking or (--reference) plain BM25; --run writes a TREC run.\n"
+    "            `trialdex-bench relevance --help` gives the protocol and options.\n";
 
 static double now_seconds(void)
 {
@@ -1003,6 +1013,8 @@ static int command_latency(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "relevance") == 0)
+        return bench_relevance(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "latency") == 0)
         return command_latency(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "index") == 0)
