@@ -677,11 +677,13 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
         fail_memory(b);
     /* Phrases: in order in the positional fields, or for a multi-word
      * concept, the concept. A quoted phrase requires it (or all of its words
-     * in one long field); free text is only boosted by it. */
+     * in one long field); free text is only boosted by it, except in partial
+     * matching, where the words are not all there to be a phrase. */
     bool positional =
         node->scope == TD_SCOPE_ALL || (node->scope >= 0 && FIELDS[node->scope].positional);
     double boost = b->searcher->settings.phrase_boost;
-    if (words && count >= 2 && positional && b->status == TD_OK && (phrase || boost > 0)) {
+    if (words && count >= 2 && positional && b->status == TD_OK &&
+        (phrase || (boost > 0 && !b->partial))) {
         td_xquery_t *ordered = positional_units(b, units, count, TD_XOP_PHRASE, 0);
         const char *concept = node->exact ? NULL : whole_concept(units, count);
         if (ordered && concept) {
