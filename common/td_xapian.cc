@@ -1068,12 +1068,16 @@ td_status_t td_xquery_new_value_range(unsigned slot, const char *low, size_t low
 
 td_status_t td_xquery_new_match_all(td_xquery_t **out)
 {
-    return new_query(out, [] { return Xapian::Query::MatchAll; });
+    // A fresh query, not a copy of the static Xapian::Query::MatchAll: its
+    // reference count is not atomic, so copies of it made on two threads
+    // corrupt it (searchers run on several threads). The empty term is
+    // Xapian's way of saying "every document".
+    return new_query(out, [] { return Xapian::Query(std::string()); });
 }
 
 td_status_t td_xquery_new_match_nothing(td_xquery_t **out)
 {
-    return new_query(out, [] { return Xapian::Query::MatchNothing; });
+    return new_query(out, [] { return Xapian::Query(); }); // shares nothing
 }
 
 td_status_t td_xquery_new_distance(unsigned slot, double latitude, double longitude,

@@ -123,7 +123,9 @@ static int apply_bm25(args_t *a, const char *value)
 {
     char *copy = strdup(value);
     int status = 0;
-    for (char *item = strtok(copy, ","); item && !status; item = strtok(NULL, ",")) {
+    char *rest = NULL;
+    for (char *item = strtok_r(copy, ",", &rest); item && !status;
+         item = strtok_r(NULL, ",", &rest)) {
         char *equals = strchr(item, '=');
         char key[64], *error = NULL;
         if (!equals)

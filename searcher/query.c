@@ -405,7 +405,9 @@ static const struct {
 static size_t split_list(char *value, char **items, size_t max, bool underscores)
 {
     size_t n = 0;
-    for (char *item = strtok(value, ","); item && n < max; item = strtok(NULL, ",")) {
+    char *rest = NULL; /* strtok_r: searchers run on several threads at once */
+    for (char *item = strtok_r(value, ",", &rest); item && n < max;
+         item = strtok_r(NULL, ",", &rest)) {
         while (is_space(*item))
             item++;
         size_t len = strlen(item);

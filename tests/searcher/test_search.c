@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -690,4 +691,45 @@ Test(search, malformed_queries_get_a_position_and_a_hint)
     td_query_error_t error = {0};
     cr_assert_eq(query_error("a NEAR/0 b", &error), TD_ERR_BAD_QUERY);
     cr_assert_neq(strlen(error.hint), 0, "errors come with a hint");
+}
+
+/* Each thread searches with its own searcher; nothing may be shared
+ * underneath (Xapian's static MatchAll query once was, and crashed two
+ * threads building "match everything" queries at once). */
+static void *search_many(void *db)
+{
+    td_searcher_t *own = NULL;
+    if (td_searcher_open(db, NULL, &own, NULL) != TD_OK)
+        return (void *) 1;
+    static const char *const queries[] = {"",
+                                          "NOT breast",
+                                          "age:70",
+                                          "the",
+                                          "status:rec,com",
+                                          "cancer -breast",
+                                          "palbociclib zebrafish"};
+    intptr_t failures = 0;
+    for (int i = 0; i < 300; i++) {
+        td_search_request_t request = td_search_request_default(queries[i % 7]);
+        request.facets = i % 2;
+        td_search_result_t *r = NULL;
+        failures += td_search(own, &request, &r, NULL) != TD_OK;
+        td_search_result_free(r);
+    }
+    td_searcher_free(own);
+    return (void *) failures;
+}
+
+Test(search, searchers_on_two_threads_share_nothing)
+{
+    char *db = td_test_path("sample.db");
+    pthread_t threads[2];
+    for (int t = 0; t < 2; t++)
+        cr_assert_eq(pthread_create(&threads[t], NULL, search_many, db), 0);
+    for (int t = 0; t < 2; t++) {
+        void *failures;
+        pthread_join(threads[t], &failures);
+        cr_assert_null(failures, "thread %d: %p failed searches", t, failures);
+    }
+    free(db);
 }
