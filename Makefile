@@ -7,9 +7,10 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages needed to build, test and run trialdex.
 DEB_PACKAGES = gcc g++ make cmake pkg-config \
 	libxapian-dev xapian-tools libicu-dev libjansson-dev libxml2-dev \
-	libarchive-dev zlib1g-dev libcurl4-openssl-dev libedit-dev libcriterion-dev
+	libarchive-dev zlib1g-dev libcurl4-openssl-dev libedit-dev libcriterion-dev \
+	libsqlite3-dev
 
-.PHONY: all deps build build-test test demo format clean
+.PHONY: all deps build build-test test demo bench format clean
 
 all: build
 
@@ -99,6 +100,10 @@ demo: build
 	  echo; echo "== the interactive shell (:help for commands, Ctrl-D to leave)"; \
 	  $(BUILD_DIR)/trialdex-search -d $(DEMO_DB); \
 	fi
+
+# The whole comparison on the real corpus (../shared): see bench/run-all.
+bench: deps
+	@bench/run-all
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
