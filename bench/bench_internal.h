@@ -4,6 +4,7 @@
  *                benchmarks, and the dispatch of subcommands
  *   relevance.c  `relevance`: runs a topic file, scores the ranking against
  *                relevance judgments, writes a TREC run
+ *   report.c     what every report prints (also linked into the peers)
  *
  * Not part of any public API.
  */
@@ -11,6 +12,27 @@
 #define TD_BENCH_INTERNAL_H
 
 #include <stddef.h>
+
+/* ---- report.c ---- */
+
+/* Prints `text` as a JSON string on standard output. */
+void bench_print_json_string(const char *text);
+
+/* The first "model name" of /proc/cpuinfo into `model`, or "unknown". */
+void bench_cpu_model(char *model, size_t size);
+
+/* A query file: one query per line, blank lines and '#' comments skipped. */
+typedef struct bench_query_set {
+    char **texts;
+    size_t *lines; /* 1-based line of each query in the file, for messages */
+    size_t count;
+} bench_query_set_t;
+
+/* Reads `path` into `set` (empty to start with). Returns 0, or an exit code
+ * (2 unreadable or empty, 3 out of memory) after printing why, prefixed
+ * with `program`. Free with bench_query_set_clear. */
+int bench_read_queries(const char *program, const char *path, bench_query_set_t *set);
+void bench_query_set_clear(bench_query_set_t *set);
 
 /* ---- relevance.c ---- */
 

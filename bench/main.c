@@ -444,101 +444,6 @@ static int command_index(int argc, char **argv)
 
 /* ---- latency ---- */
 
-typedef struct query_set {
-    char **texts;
-    size_t *lines; /* 1-based line of each query in the file, for error messages */
-    size_t count;
-} query_set_t;
-
-static void query_set_clear(query_set_t *set)
-{
-    for (size_t i = 0; i < set->count; i++)
-        free(set->texts[i]);
-    free(set->texts);
-    free(set->lines);
-    memset(set, 0, sizeof(*set));
-}
-
-/* Reads one query per line, skipping blank lines and '#' comments.
- * Returns 0, or an exit code after printing why. */
-static int read_queries(const char *path, query_set_t *set)
-{
-    FILE *file = fopen(path, "r");
-    if (!file) {
-        fprintf(stderr, "trialdex-bench: cannot open %s: %s\n", path, strerror(errno));
-        return 2;
-    }
-    char *line = NULL;
-    size_t size = 0, number = 0;
-    ssize_t len;
-    int code = 0;
-    while ((len = getline(&line, &size, file)) >= 0) {
-        number++;
-        while (len > 0 && strchr(" \t\r\n", line[len - 1]))
-            line[--len] = '\0';
-        const char *start = line + strspn(line, " \t");
-        if (!*start || *start == '#')
-            continue;
-        char **texts = realloc(set->texts, (set->count + 1) * sizeof(*texts));
-        if (texts)
-            set->texts = texts;
-        size_t *lines = realloc(set->lines, (set->count + 1) * sizeof(*lines));
-        if (lines)
-            set->lines = lines;
-        if (!texts || !lines || !(set->texts[set->count] = strdup(start))) {
-            fprintf(stderr, "trialdex-bench: out of memory\n");
-            code = 3;
-            break;
-        }
-        set->lines[set->count++] = number;
-    }
-    if (!code && ferror(file)) {
-        fprintf(stderr, "trialdex-bench: cannot read %s: %s\n", path, strerror(errno));
-        code = 2;
-    }
-    if (!code && !set->count) {
-        fprintf(stderr, "trialdex-bench: %s holds no queries\n", path);
-        code = 2;
-    }
-    free(line);
-    fclose(file);
-    return code;
-}
-
-static void print_json_string(const char *text)
-{
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            printf("\\%c", *c);
-        else if (*c < 0x20)
-            printf("\\u%04x", *c);
-        else
-            putchar(*c);
-    }
-    putchar('"');
-}
-
-/* The first "model name" of /proc/cpuinfo, or "unknown" (malloc'd). */
-static char *cpu_model(void)
-{
-    FILE *file = fopen("/proc/cpuinfo", "r");
-    char *line = NULL, *model = NULL;
-    size_t size = 0;
-    while (file && !model && getline(&line, &size, file) >= 0) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            colon += 1 + strspn(colon + 1, " \t");
-            colon[strcspn(colon, "\n")] = '\0';
-            model = strdup(colon);
-        }
-    }
-    free(line);
-    if (file)
-        fclose(file);
-    return model ? model : strdup("unknown");
-}
-
 static td_search_request_t latency_request(const char *query, bool facets)
 {
     td_search_request_t request = td_search_request_default(query);
@@ -627,7 +532,7 @@ static const char *const MODE_NAMES[] = {"trialdex", "trialdex+facets", "xapian_
 typedef struct worker {
     pthread_t thread;
     const latency_options_t *options;
-    const query_set_t *queries;
+    const bench_query_set_t *queries;
     latency_mode_t mode;
     td_searcher_t *searcher;
     td_xquery_t **raw; /* MODE_RAW: each query built once */
@@ -757,7 +662,7 @@ typedef struct latency_stats {
 /* Runs one mode on `threads` threads, each with its own searcher, each
  * doing every pass; fills *stats and prints the JSON line (unless a table
  * is asked for). */
-static int latency_mode(const latency_options_t *options, const query_set_t *queries,
+static int latency_mode(const latency_options_t *options, const bench_query_set_t *queries,
                         latency_mode_t mode, int threads, latency_stats_t *stats)
 {
     worker_t *workers = calloc((size_t) threads, sizeof(*workers));
@@ -824,7 +729,7 @@ static int latency_mode(const latency_options_t *options, const query_set_t *que
                     for (size_t k = 0; k < count && k < 5; k++) {
                         printf("%s{\"median_ms\":%.3f,\"line\":%zu,\"query\":", k ? "," : "",
                                slow[k].median * 1e3, queries->lines[slow[k].index]);
-                        print_json_string(queries->texts[slow[k].index]);
+                        bench_print_json_string(queries->texts[slow[k].index]);
                         putchar('}');
                     }
                     putchar(']');
@@ -908,8 +813,8 @@ static int command_latency(int argc, char **argv)
     if (!options.query_file)
         return latency_usage("a query file is required%s", "");
 
-    query_set_t queries = {0};
-    int code = read_queries(options.query_file, &queries);
+    bench_query_set_t queries = {0};
+    int code = bench_read_queries("trialdex-bench", options.query_file, &queries);
     if (code)
         return code;
 
@@ -926,10 +831,11 @@ static int command_latency(int argc, char **argv)
         fprintf(stderr, "trialdex-bench: %s\n", error ? error : "cannot open the index");
         free(error);
         free(cold);
-        query_set_clear(&queries);
+        bench_query_set_clear(&queries);
         return 3;
     }
-    char *cpu = cpu_model();
+    char cpu[256];
+    bench_cpu_model(cpu, sizeof(cpu));
     char date[32];
     time_t now = time(NULL);
     struct tm utc;
@@ -947,17 +853,16 @@ static int command_latency(int argc, char **argv)
                queries.count, cpu, cores, date);
     } else {
         printf("{\"bench\":\"latency_setup\",\"db\":");
-        print_json_string(options.db);
+        bench_print_json_string(options.db);
         printf(
             ",\"documents\":%u,\"revision\":%llu,\"query_file\":", td_searcher_doc_count(searcher),
             (unsigned long long) td_searcher_revision(searcher));
-        print_json_string(options.query_file);
+        bench_print_json_string(options.query_file);
         printf(",\"queries\":%zu,\"runs\":%d,\"warmup\":%d,\"cpu\":", queries.count, options.runs,
                options.warmup);
-        print_json_string(cpu);
+        bench_print_json_string(cpu);
         printf(",\"cores\":%ld,\"date\":\"%s\"}\n", cores, date);
     }
-    free(cpu);
     td_searcher_free(searcher);
     if (!cold_ok) {
         fprintf(stderr, "trialdex-bench: the cold-start run failed (is the first query "
@@ -971,7 +876,7 @@ static int command_latency(int argc, char **argv)
                "\"query\":",
                cold_facets ? "true" : "false", options.runs, median_of(cold, options.runs) * 1e3,
                cold[0] * 1e3, cold[options.runs - 1] * 1e3);
-        print_json_string(queries.texts[0]);
+        bench_print_json_string(queries.texts[0]);
         printf("}\n");
         fflush(stdout);
     }
@@ -1014,7 +919,7 @@ static int command_latency(int argc, char **argv)
                    median, p99);
     }
     free(cold);
-    query_set_clear(&queries);
+    bench_query_set_clear(&queries);
     return code;
 }
 

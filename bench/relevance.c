@@ -512,41 +512,6 @@ static const judgment_t *find_judgment(const eval_data_t *data, size_t begin, si
 
 /* ---- report helpers ---- */
 
-static void print_json_string(const char *text)
-{
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            printf("\\%c", *c);
-        else if (*c < 0x20)
-            printf("\\u%04x", *c);
-        else
-            putchar(*c);
-    }
-    putchar('"');
-}
-
-/* The first "model name" of /proc/cpuinfo into model, or "unknown". */
-static void cpu_model(char *model, size_t size)
-{
-    snprintf(model, size, "unknown");
-    FILE *file = fopen("/proc/cpuinfo", "r");
-    char *line = NULL;
-    size_t line_size = 0;
-    while (file && getline(&line, &line_size, file) >= 0) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            colon += 1 + strspn(colon + 1, " \t");
-            colon[strcspn(colon, "\n")] = '\0';
-            snprintf(model, size, "%s", colon);
-            break;
-        }
-    }
-    free(line);
-    if (file)
-        fclose(file);
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -865,14 +830,14 @@ static void print_report(const relevance_options_t *o, const machine_t *machine,
            wall_seconds);
 
     printf("{\"bench\":\"relevance\",\"config\":\"%s\",\"corpus\":", config);
-    print_json_string(o->corpus);
+    bench_print_json_string(o->corpus);
     printf(",\"db\":");
-    print_json_string(o->db);
+    bench_print_json_string(o->db);
     printf(",\"documents\":%u,\"revision\":%llu,\"topics_file\":", td_searcher_doc_count(searcher),
            (unsigned long long) td_searcher_revision(searcher));
-    print_json_string(o->topics_file);
+    bench_print_json_string(o->topics_file);
     printf(",\"qrels_file\":");
-    print_json_string(o->qrels_file);
+    bench_print_json_string(o->qrels_file);
     printf(",\"judgments\":%zu,\"topics\":%zu,\"judged_topics\":%zu,"
            "\"topics_with_relevant\":%zu,\"excluded_from_recall_mrr\":%zu,"
            "\"no_positive_grade\":%zu,\"unknown_judged_topics\":%zu,\"failed\":%zu,"
@@ -886,16 +851,16 @@ static void print_report(const relevance_options_t *o, const machine_t *machine,
     print_settings_json(settings);
     printf(",\"config_file\":");
     if (o->config_file)
-        print_json_string(o->config_file);
+        bench_print_json_string(o->config_file);
     else
         printf("null");
     printf(",\"run_file\":");
     if (o->run_file)
-        print_json_string(o->run_file);
+        bench_print_json_string(o->run_file);
     else
         printf("null");
     printf(",\"cpu\":");
-    print_json_string(machine->cpu);
+    bench_print_json_string(machine->cpu);
     printf(",\"cores\":%ld,\"date\":\"%s\"}\n", machine->cores, machine->date);
 }
 
@@ -967,7 +932,7 @@ int bench_relevance(int argc, char **argv)
     printf("topics     %s (%zu)\n", o.topics_file, data.topic_count);
     printf("qrels      %s (%zu judgments)\n", o.qrels_file, data.judgment_count);
     machine_t machine = {.cores = sysconf(_SC_NPROCESSORS_ONLN)};
-    cpu_model(machine.cpu, sizeof(machine.cpu));
+    bench_cpu_model(machine.cpu, sizeof(machine.cpu));
     time_t now = time(NULL);
     struct tm utc;
     strftime(machine.date, sizeof(machine.date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));

@@ -23,6 +23,7 @@
 #include "td_eligibility.h"
 #include "td_reader.h"
 #include "td_trial.h"
+#include "bench_internal.h"
 
 static const char usage[] =
     "usage: trialdex-peer-fts5 build [--meta-table] -o DB.sqlite SRC...\n"
@@ -161,52 +162,18 @@ static double percentile(const double *sorted, size_t count, double p)
     return sorted[rank ? rank - 1 : 0];
 }
 
-static void print_json_string(const char *text)
-{
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            printf("\\%c", *c);
-        else if (*c < 0x20)
-            printf("\\u%04x", *c);
-        else
-            putchar(*c);
-    }
-    putchar('"');
-}
-
-/* The first "model name" of /proc/cpuinfo, or "unknown" (malloc'd). */
-static char *cpu_model(void)
-{
-    FILE *file = fopen("/proc/cpuinfo", "r");
-    char *line = NULL, *model = NULL;
-    size_t size = 0;
-    while (file && !model && getline(&line, &size, file) >= 0) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            colon += 1 + strspn(colon + 1, " \t");
-            colon[strcspn(colon, "\n")] = '\0';
-            model = xstrdup(colon);
-        }
-    }
-    free(line);
-    if (file)
-        fclose(file);
-    return model ? model : xstrdup("unknown");
-}
-
 /* Prints ,"cpu":...,"cores":N,"date":"..." for a JSON line. */
 static void print_machine(void)
 {
-    char *cpu = cpu_model();
+    char cpu[256];
+    bench_cpu_model(cpu, sizeof(cpu));
     char date[32];
     time_t now = time(NULL);
     struct tm utc;
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
     printf(",\"cpu\":");
-    print_json_string(cpu);
+    bench_print_json_string(cpu);
     printf(",\"cores\":%ld,\"date\":\"%s\"", sysconf(_SC_NPROCESSORS_ONLN), date);
-    free(cpu);
 }
 
 /* ---- the schema ---- */
@@ -659,11 +626,11 @@ static int command_build(int argc, char **argv)
            documents ? (double) bytes / (double) documents : 0.0, optimize_seconds, optimized_bytes,
            documents ? (double) optimized_bytes / (double) documents : 0.0,
            (double) usage.ru_maxrss / 1024.0);
-    print_json_string(path);
+    bench_print_json_string(path);
     printf(",\"sources\":[");
     for (size_t i = 0; i < count; i++) {
         printf("%s", i ? "," : "");
-        print_json_string(sources[i]);
+        bench_print_json_string(sources[i]);
     }
     printf("]");
     print_machine();
@@ -1962,56 +1929,6 @@ static int run_search(searcher_t *s, const char *query, translation_t *t, search
 
 /* ---- the query file ---- */
 
-typedef struct query_set {
-    char **texts;
-    size_t *lines;
-    size_t count;
-} query_set_t;
-
-static void query_set_clear(query_set_t *set)
-{
-    for (size_t i = 0; i < set->count; i++)
-        free(set->texts[i]);
-    free(set->texts);
-    free(set->lines);
-    memset(set, 0, sizeof(*set));
-}
-
-/* One query per line; blank lines and '#' comments skipped, as
- * trialdex-bench latency. Returns 0 or an exit code after printing why. */
-static int read_queries(const char *path, query_set_t *set)
-{
-    FILE *file = fopen(path, "r");
-    if (!file) {
-        fprintf(stderr, "trialdex-peer-fts5: cannot open %s: %s\n", path, strerror(errno));
-        return 2;
-    }
-    char *line = NULL;
-    size_t size = 0, number = 0;
-    ssize_t len;
-    while ((len = getline(&line, &size, file)) >= 0) {
-        number++;
-        while (len > 0 && strchr(" \t\r\n", line[len - 1]))
-            line[--len] = '\0';
-        const char *start = line + strspn(line, " \t");
-        if (!*start || *start == '#')
-            continue;
-        set->texts = xrealloc(set->texts, (set->count + 1) * sizeof(*set->texts));
-        set->lines = xrealloc(set->lines, (set->count + 1) * sizeof(*set->lines));
-        set->texts[set->count] = xstrdup(start);
-        set->lines[set->count++] = number;
-    }
-    bool failed = ferror(file);
-    free(line);
-    fclose(file);
-    if (failed || !set->count) {
-        fprintf(stderr, "trialdex-peer-fts5: %s: %s\n", path,
-                failed ? "cannot read" : "holds no queries");
-        return 2;
-    }
-    return 0;
-}
-
 /* translate [-d DB] QUERYFILE: each query's translation, and with a
  * database its total and hits as a search finds them (the partial fallback
  * included), to compare with trialdex-search's. */
@@ -2031,15 +1948,15 @@ static int command_translate(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    query_set_t queries = {0};
-    int code = read_queries(query_file, &queries);
+    bench_query_set_t queries = {0};
+    int code = bench_read_queries("trialdex-peer-fts5", query_file, &queries);
     if (code)
         return code;
     searcher_t s = {.one_pass = true};
     if (path && sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf(stderr, "trialdex-peer-fts5: cannot open %s: %s\n", path, sqlite3_errmsg(s.db));
         sqlite3_close(s.db);
-        query_set_clear(&queries);
+        bench_query_set_clear(&queries);
         return 3;
     }
     buffer_t weights = {0};
@@ -2049,7 +1966,7 @@ static int command_translate(int argc, char **argv)
     translation_t t = {0};
     for (size_t i = 0; i < queries.count; i++) {
         printf("{\"line\":%zu,\"query\":", queries.lines[i]);
-        print_json_string(queries.texts[i]);
+        bench_print_json_string(queries.texts[i]);
         search_result_t result;
         char *error = NULL;
         bool ok = path ? run_search(&s, queries.texts[i], &t, &result, &error) == SQLITE_OK
@@ -2058,12 +1975,12 @@ static int command_translate(int argc, char **argv)
             ok = translate(queries.texts[i], true, &t);
         if (!ok) {
             printf(",\"skipped\":");
-            print_json_string(error ? error : t.why);
+            bench_print_json_string(error ? error : t.why);
         } else {
             printf(",\"partial\":%s,\"match\":", t.partial ? "true" : "false");
-            print_json_string(buffer_text(&t.match));
+            bench_print_json_string(buffer_text(&t.match));
             printf(",\"where\":");
-            print_json_string(buffer_text(&t.where));
+            bench_print_json_string(buffer_text(&t.where));
             if (path) {
                 printf(",\"total\":%lld,\"hits\":[", result.total);
                 for (int h = 0; h < result.hits; h++)
@@ -2076,7 +1993,7 @@ static int command_translate(int argc, char **argv)
     }
     translation_free(&t);
     sqlite3_close(s.db);
-    query_set_clear(&queries);
+    bench_query_set_clear(&queries);
     return 0;
 }
 
@@ -2134,15 +2051,15 @@ static int command_latency(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    query_set_t queries = {0};
-    int code = read_queries(query_file, &queries);
+    bench_query_set_t queries = {0};
+    int code = bench_read_queries("trialdex-peer-fts5", query_file, &queries);
     if (code)
         return code;
     searcher_t s = {.one_pass = one_pass, .meta_table = meta_table};
     if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf(stderr, "trialdex-peer-fts5: cannot open %s: %s\n", path, sqlite3_errmsg(s.db));
         sqlite3_close(s.db);
-        query_set_clear(&queries);
+        bench_query_set_clear(&queries);
         return 3;
     }
     buffer_t weights = {0};
@@ -2221,9 +2138,9 @@ static int command_latency(int argc, char **argv)
 
     printf("{\"bench\":\"latency_setup\",\"peer\":\"sqlite_fts5\",\"sqlite\":\"%s\",\"db\":",
            sqlite3_libversion());
-    print_json_string(path);
+    bench_print_json_string(path);
     printf(",\"db_bytes\":%lld,\"documents\":%lld,\"query_file\":", file_size(path), documents);
-    print_json_string(query_file);
+    bench_print_json_string(query_file);
     printf(",\"queries\":%zu,\"translated\":%zu,\"skipped\":%zu,\"runs\":%d,\"warmup\":%d,"
            "\"threads\":1,\"plan\":\"%s\",\"filters\":\"%s\"",
            count, ran, skip_count, runs, warmup, one_pass ? "one-pass" : "two",
@@ -2243,9 +2160,9 @@ static int command_latency(int argc, char **argv)
     for (size_t i = 0; i < count; i++)
         if (skipped[i]) {
             printf("%s{\"line\":%zu,\"query\":", first ? "" : ",", queries.lines[i]);
-            print_json_string(queries.texts[i]);
+            bench_print_json_string(queries.texts[i]);
             printf(",\"why\":");
-            print_json_string(why[i]);
+            bench_print_json_string(why[i]);
             printf("}");
             first = false;
         }
@@ -2253,7 +2170,7 @@ static int command_latency(int argc, char **argv)
     for (size_t n = 0; n < slow_count && n < 5; n++) {
         printf("%s{\"median_ms\":%.3f,\"line\":%zu,\"query\":", n ? "," : "", slow[n].median * 1e3,
                queries.lines[slow[n].index]);
-        print_json_string(queries.texts[slow[n].index]);
+        bench_print_json_string(queries.texts[slow[n].index]);
         printf("}");
     }
     printf("]}\n");
@@ -2267,7 +2184,7 @@ static int command_latency(int argc, char **argv)
     free(slow);
     translation_free(&t);
     sqlite3_close(s.db);
-    query_set_clear(&queries);
+    bench_query_set_clear(&queries);
     return 0;
 }
 
