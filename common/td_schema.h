@@ -74,7 +74,7 @@ extern "C" {
 
 /* Bumped whenever what the indexer writes changes meaning; an index of
  * another version is refused and must be rebuilt. */
-#define TD_SCHEMA_VERSION 2
+#define TD_SCHEMA_VERSION 3
 
 enum td_slot {
     TD_SLOT_START_DATE = 0,
