@@ -499,6 +499,16 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
         if (t->kind == TD_TERM_WORD)
             len = (size_t) snprintf(prefix, sizeof(prefix), "%s", t->text);
     }
+    /* A stopword gives no term ("at*" for atezolizumab): its letters are the
+     * prefix. */
+    bool letters = true;
+    for (const char *c = node->text; *c && letters; c++)
+        letters = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9');
+    if (!len && letters && strlen(node->text) < sizeof(prefix)) {
+        for (const char *c = node->text; *c; c++)
+            prefix[len++] = (*c >= 'A' && *c <= 'Z') ? (char) (*c + 32) : *c;
+        prefix[len] = '\0';
+    }
     if (!len) {
         b->status = td_query_fail(b->error, node->position, "e.g. palbo*",
                                   "nothing to expand in '%s*'", node->text);
@@ -507,10 +517,16 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
     td_field_t fields[TD_FIELD_COUNT];
     size_t field_count = scope_fields(b, node->scope, fields);
     td_xquery_t *per_field[TD_FIELD_COUNT] = {0};
+    /* The words it expanded to, for explanations and highlights. */
+    unit_t *expanded = calloc(1, sizeof(*expanded));
+    if (!expanded)
+        return fail_memory(b);
+    expanded->end = (uint32_t) strlen(node->text);
     for (size_t i = 0; i < field_count && b->status == TD_OK; i++) {
         td_field_t f = fields[i];
         td_xquery_t **children = NULL;
         size_t n = 0;
+        size_t prefix_len = strlen(FIELDS[f].prefix);
         for (int stemmed = 0; stemmed < 2 && b->status == TD_OK; stemmed++) {
             char head[MAX_TERM + 16];
             snprintf(head, sizeof(head), "%s%s%s", stemmed ? TD_PREFIX_STEM : "", FIELDS[f].prefix,
@@ -531,8 +547,12 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
                     fail_memory(b);
                 } else {
                     children = grown;
-                    for (size_t k = 0; k < count; k++)
-                        children[n++] = term_query(b, td_xlist_string(list, k, NULL));
+                    for (size_t k = 0; k < count; k++) {
+                        const char *term = td_xlist_string(list, k, NULL);
+                        children[n++] = term_query(b, term);
+                        add_alternative(expanded, stemmed ? ALT_STEM : ALT_WORD,
+                                        term + (stemmed ? 1 : 0) + prefix_len);
+                    }
                 }
             }
             td_xlist_free(list);
@@ -541,6 +561,8 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
         free(children);
         per_field[i] = scale_owned(b, synonym, b->searcher->settings.boost[f]);
     }
+    remember(b, node->text, expanded);
+    free(expanded);
     td_xquery_t *q = combine(b, TD_XOP_OR, per_field, field_count, 0);
     if (!q && b->status == TD_OK)
         td_xquery_new_match_nothing(&q);
@@ -626,6 +648,17 @@ static void skip_common_units(builder_t *b, const unit_t *units, size_t count, i
     free(frequency);
 }
 
+/* Whether some unit has a biomarker term: then the words around it ("low"
+ * in "HER2-low") are part of it, not biomarkers of their own. */
+static bool any_biomarker_unit(builder_t *b, const unit_t *units, size_t count)
+{
+    char terms[MAX_ALTERNATIVES][MAX_TERM + 8];
+    for (size_t i = 0; i < count; i++)
+        if (field_terms(b, &units[i], TD_FIELD_BIOMARKER, false, terms, MAX_ALTERNATIVES))
+            return true;
+    return false;
+}
+
 /* TEXT and PHRASE nodes. */
 static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase)
 {
@@ -658,7 +691,8 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
         td_xquery_t *q = unit_query(b, &units[i], node->scope, node->exact);
         if (q) {
             parts[n++] = q;
-        } else if (b->status == TD_OK && node->scope == TD_FIELD_BIOMARKER) {
+        } else if (b->status == TD_OK && node->scope == TD_FIELD_BIOMARKER &&
+                   !any_biomarker_unit(b, units, count)) {
             b->status = td_query_fail(
                 b->error, node->position,
                 "biomarker: takes genes, receptor status and assays the lexicon knows, e.g. "

@@ -680,7 +680,9 @@ static void text_result(FILE *out, const td_search_result_t *result,
     bool color = options->color;
     if (result->partial) {
         style(out, color, ANSI_YELLOW);
-        fputs("No trial matches every word; showing the best partial matches.", out);
+        fputs("Partial matches: not every word is required; trials with more of them rank "
+              "first.",
+              out);
         unstyle(out, color, ANSI_YELLOW);
         fputc('\n', out);
     }

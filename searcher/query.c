@@ -132,6 +132,25 @@ static bool is_biomarker_word(parser_t *p, size_t start, size_t end)
     return false;
 }
 
+/* A word that states a biomarker's level or status, so "HER2 -low" is
+ * HER2-low and "HER2 -trastuzumab" an exclusion. */
+static bool is_level_word(const char *text)
+{
+    static const char *const levels[] = {
+        "low",       "ultralow",   "high",    "positive", "negative", "pos",
+        "neg",       "null",       "zero",    "mutant",   "mutated",  "mutation",
+        "amplified", "expressing", "deleted", "wildtype", "wt"};
+    size_t len = 0;
+    while (isalpha((unsigned char) text[len]))
+        len++;
+    if (!len || (text[len] && !ends_word(text[len]) && text[len] != ','))
+        return false;
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (strlen(levels[i]) == len && strncasecmp(text, levels[i], len) == 0)
+            return true;
+    return false;
+}
+
 static bool lex_fail(parser_t *p, size_t position, const char *hint, const char *message)
 {
     p->status = td_query_fail(p->error, position, hint, "%s", message);
@@ -145,7 +164,7 @@ static bool lex(parser_t *p)
     while (p->at < p->len && is_space(q[p->at]))
         p->at++;
     size_t start = p->at;
-    bool space_before = start == 0 || is_space(q[start - 1]);
+    bool space_before = start == 0 || is_space(q[start - 1]) || q[start - 1] == '(';
     token_t t = {.start = start};
     if (start >= p->len) {
         t.kind = TOKEN_END;
@@ -162,6 +181,9 @@ static bool lex(parser_t *p)
         return true;
     }
     if (c == '=' && start + 1 < p->len && !is_space(q[start + 1])) {
+        if (q[start + 1] == '(' || q[start + 1] == ')')
+            return lex_fail(p, start, "write =word or =\"a phrase\"",
+                            "= goes before a word or a phrase");
         t.exact = true;
         start++;
         c = q[start];
@@ -183,11 +205,12 @@ static bool lex(parser_t *p)
         p->token = t;
         return true;
     }
-    /* "-word": an exclusion, unless it follows a biomarker ("HER2 -low"). */
-    if (c == '-' && start + 1 < p->len && !ends_word(q[start + 1]) && q[start + 1] != '-' &&
-        space_before && !t.exact) {
+    /* "-word", "-(group)", "-\"phrase\"": an exclusion, unless it is a
+     * biomarker's level ("HER2 -low"). */
+    if (c == '-' && start + 1 < p->len && !is_space(q[start + 1]) && q[start + 1] != ')' &&
+        q[start + 1] != '-' && space_before && !t.exact) {
         if (p->previous.kind == TOKEN_WORD && !p->previous.exact && !p->previous.wildcard &&
-            p->previous.end == start - 1 &&
+            p->previous.end == start - 1 && is_level_word(q + start + 1) &&
             is_biomarker_word(p, p->previous.text, p->previous.text + p->previous.text_len)) {
             t.glued = true;
         } else {
@@ -245,8 +268,11 @@ static bool lex(parser_t *p)
             }
         }
     }
+    size_t characters = 0; /* UTF-8 characters before the '*' */
+    for (size_t i = start; i + 1 < end; i++)
+        characters += ((unsigned char) q[i] & 0xC0) != 0x80;
     if (t.kind == TOKEN_WORD && q[end - 1] == '*') {
-        if (t.text_len < 3)
+        if (characters < 2)
             return lex_fail(p, start, "give at least two letters before the *, e.g. palbo*",
                             "wildcard too short");
         if (memchr(q + start, '*', t.text_len - 1))
@@ -401,13 +427,15 @@ static const struct {
 };
 
 /* Splits a comma list in place into up to `max` lower-case items with '-'
- * and ' ' as '_'; returns the count. */
+ * and ' ' as '_'; returns the count, or TOO_MANY. */
+#define TOO_MANY ((size_t) -1)
 static size_t split_list(char *value, char **items, size_t max, bool underscores)
 {
     size_t n = 0;
     char *rest = NULL; /* strtok_r: searchers run on several threads at once */
-    for (char *item = strtok_r(value, ",", &rest); item && n < max;
-         item = strtok_r(NULL, ",", &rest)) {
+    for (char *item = strtok_r(value, ",", &rest); item; item = strtok_r(NULL, ",", &rest)) {
+        if (n == max)
+            return TOO_MANY;
         while (is_space(*item))
             item++;
         size_t len = strlen(item);
@@ -429,6 +457,8 @@ static td_status_t parse_status(parser_t *p, char *value, size_t position, td_xq
     char *items[16];
     const char *values[16];
     size_t n = split_list(value, items, 16, true);
+    if (n == TOO_MANY)
+        return filter_fail(p, position, "list fewer values", "too many values for %s:", "status");
     for (size_t i = 0; i < n; i++) {
         values[i] = NULL;
         if (strcmp(items[i], "open") == 0) {
@@ -487,6 +517,8 @@ static td_status_t parse_phase(parser_t *p, char *value, size_t position, td_xqu
         "phases: 0 (early phase 1), 1, 2, 3, 4, na; 2-3 means any of 2 to 3, 2/3 means both";
     char *items[8];
     size_t n = split_list(value, items, 8, false);
+    if (n == TOO_MANY)
+        return filter_fail(p, position, "list fewer values", "too many values for %s:", "phase");
     td_xquery_t *alternatives[8];
     size_t count = 0;
     td_status_t status = TD_OK;
@@ -547,6 +579,8 @@ static td_status_t parse_choice(parser_t *p, const char *facet, const choice_t *
 {
     char *items[8];
     size_t n = split_list(value, items, 8, true);
+    if (n == TOO_MANY)
+        return filter_fail(p, position, "list at most 8 values", "too many values for %s:", facet);
     const char *values[16];
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
@@ -588,52 +622,101 @@ static const choice_t SEXES[] = {
 };
 static const choice_t YES_NO[] = {{"yes", {"yes"}}, {"y", {"yes"}}, {"no", {"no"}}, {"n", {"no"}}};
 
+/* Countries the registry spells more than one way; an alias stands for
+ * every spelling. */
 static const struct {
     const char *alias;
-    const char *country;
+    const char *countries[2];
 } COUNTRY_ALIASES[] = {
-    {"us", "united states"},
-    {"usa", "united states"},
-    {"u.s.", "united states"},
-    {"united states of america", "united states"},
-    {"america", "united states"},
-    {"uk", "united kingdom"},
-    {"britain", "united kingdom"},
-    {"great britain", "united kingdom"},
-    {"england", "united kingdom"},
-    {"korea", "korea, republic of"},
-    {"south korea", "korea, republic of"},
-    {"russia", "russian federation"},
-    {"iran", "iran, islamic republic of"},
-    {"taiwan", "taiwan"},
-    {"prc", "china"},
-    {"mainland china", "china"},
+    {"us", {"united states"}},
+    {"usa", {"united states"}},
+    {"u.s.", {"united states"}},
+    {"united states of america", {"united states"}},
+    {"america", {"united states"}},
+    {"uk", {"united kingdom"}},
+    {"britain", {"united kingdom"}},
+    {"great britain", {"united kingdom"}},
+    {"england", {"united kingdom"}},
+    {"korea", {"korea, republic of", "south korea"}},
+    {"south korea", {"korea, republic of", "south korea"}},
+    {"korea, republic of", {"korea, republic of", "south korea"}},
+    {"russia", {"russian federation", "russia"}},
+    {"russian federation", {"russian federation", "russia"}},
+    {"iran", {"iran, islamic republic of", "iran"}},
+    {"prc", {"china"}},
+    {"mainland china", {"china"}},
 };
+
+/* Whether `country` (lower case) is a country some trial has a site in. */
+static bool indexed_country(parser_t *p, const char *country)
+{
+    char term[300];
+    snprintf(term, sizeof(term), TD_PREFIX_FILTER "country=%s", country);
+    bool exists = false;
+    td_xdb_term_exists(p->searcher->db, term, &exists);
+    return exists;
+}
 
 static td_status_t parse_country(parser_t *p, char *value, size_t position, td_xquery_t **out)
 {
+    for (char *c = value; *c; c++)
+        *c = (char) tolower((unsigned char) *c);
     char *items[16];
-    const char *values[16];
-    size_t n = split_list(value, items, 16, false);
+    size_t n = 0;
+    /* "korea, republic of" is one country, not a list. */
+    if (strchr(value, ',') && indexed_country(p, value))
+        items[n++] = value;
+    else
+        n = split_list(value, items, 16, false);
+    if (n == TOO_MANY)
+        return filter_fail(p, position, "list at most 16 countries", "too many countries%s", "");
     if (!n)
         return filter_fail(p, position, "e.g. country:china or country:\"united states\"",
                            "country: needs a value%s", "");
+    const char *values[32];
+    size_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        values[i] = items[i];
-        for (size_t k = 0; k < sizeof(COUNTRY_ALIASES) / sizeof(COUNTRY_ALIASES[0]); k++)
-            if (strcmp(items[i], COUNTRY_ALIASES[k].alias) == 0)
-                values[i] = COUNTRY_ALIASES[k].country;
+        bool alias = false;
+        for (size_t k = 0; k < sizeof(COUNTRY_ALIASES) / sizeof(COUNTRY_ALIASES[0]) && !alias; k++)
+            if (strcmp(items[i], COUNTRY_ALIASES[k].alias) == 0) {
+                alias = true;
+                for (size_t j = 0; j < 2 && COUNTRY_ALIASES[k].countries[j]; j++)
+                    values[count++] = COUNTRY_ALIASES[k].countries[j];
+            }
+        if (!alias)
+            values[count++] = items[i];
     }
-    *out = terms_query(p, "country", values, n, false);
+    *out = terms_query(p, "country", values, count, false);
     return *out ? TD_OK : p->status;
+}
+
+/* A plain decimal at `text` (digits, at most one '.', a leading '-' when
+ * `sign`): what strtod reads, without its hex, exponents, infinities and
+ * NaNs. Returns the end, or NULL. */
+static const char *plain_number(const char *text, bool sign, double *out)
+{
+    const char *c = text + (sign && *text == '-');
+    size_t digits = 0, dots = 0;
+    for (; isdigit((unsigned char) *c) || (*c == '.' && !dots); c++) {
+        digits += *c != '.';
+        dots += *c == '.';
+    }
+    if (!digits || digits > 15)
+        return NULL;
+    char copy[32];
+    size_t len = (size_t) (c - text);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    *out = strtod(copy, NULL);
+    return c;
 }
 
 /* "45", "45y", "45 years", "6mo", "6 months", "3w", "10d" -> days. */
 static bool parse_age_days(const char *text, double *days)
 {
-    char *end;
-    double value = strtod(text, &end);
-    if (end == text || value < 0 || value > 150 * 365.25)
+    double value;
+    const char *end = plain_number(text, false, &value);
+    if (!end || value > 150 * 365.25)
         return false;
     while (is_space(*end))
         end++;
@@ -649,7 +732,7 @@ static bool parse_age_days(const char *text, double *days)
         if (strcasecmp(end, units[i].unit) == 0) {
             /* The indexer stores whole days, rounded down (td_age_parse). */
             *days = floor(value * units[i].days + 1e-9);
-            return true;
+            return *days <= 150 * 365.25;
         }
     return false;
 }
@@ -718,6 +801,9 @@ static bool parse_date_bound(const char *text, size_t len, bool high, char out[9
         return false;
     memcpy(copy, text, len);
     copy[len] = '\0';
+    for (size_t i = 0; i < len; i++) /* digits and dashes only: no signs or spaces */
+        if (!isdigit((unsigned char) copy[i]) && copy[i] != '-')
+            return false;
     int fields = sscanf(copy, "%4d-%2d-%2d%n", &year, &month, &day, &n);
     if (fields < 3) {
         n = 0;
@@ -729,6 +815,10 @@ static bool parse_date_bound(const char *text, size_t len, bool high, char out[9
     }
     if (fields < 1 || (size_t) n != len || year < 1800 || year > 2200 || month < 0 || month > 12 ||
         day < 0 || day > 31 || (fields >= 2 && month == 0) || (fields == 3 && day == 0))
+        return false;
+    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (fields == 3 && (day > month_days[month - 1] || (month == 2 && day == 29 && !leap)))
         return false;
     if (fields < 2)
         month = high ? 99 : 0;
@@ -754,7 +844,7 @@ static bool split_range(const char *value, const char **low, size_t *low_len, co
     *low_len = (size_t) (dots - value);
     *high = dots + 2;
     *high_len = strlen(*high);
-    return (*low_len || *high_len) && !strstr(*high, "..");
+    return (*low_len || *high_len) && !strstr(*high, "..") && **high != '.';
 }
 
 static td_status_t parse_date_range(parser_t *p, const char *field, unsigned slot,
@@ -792,15 +882,15 @@ static td_status_t parse_number_range(parser_t *p, const char *field, unsigned s
     for (int i = 0; i < 2 && ok; i++) {
         if (!lens[i])
             continue;
-        char copy[32], *end;
+        char copy[32];
         if (lens[i] >= sizeof(copy)) {
             ok = false;
             break;
         }
         memcpy(copy, parts[i], lens[i]);
         copy[lens[i]] = '\0';
-        bounds[i] = strtod(copy, &end);
-        ok = end != copy && !*end && bounds[i] >= 0;
+        const char *end = plain_number(copy, false, &bounds[i]);
+        ok = end && !*end;
     }
     if (!ok) {
         char message[64];
@@ -829,13 +919,11 @@ static td_status_t parse_geo_near(parser_t *p, const char *value, size_t positio
     if (geo->set)
         return filter_fail(p, position, "give one place to measure from",
                            "a second near: or recruiting-near: ('%s')", value);
-    double latitude, longitude = 0;
-    char *end;
-    latitude = strtod(value, &end);
-    if (end != value && *end == ',') {
-        char *end2;
-        longitude = strtod(end + 1, &end2);
-        if (end2 == end + 1 || *end2 || latitude < -90 || latitude > 90 || longitude < -180 ||
+    double latitude = 0, longitude = 0;
+    const char *end = plain_number(value, true, &latitude);
+    if (end && *end == ',') {
+        const char *end2 = plain_number(end + 1, true, &longitude);
+        if (!end2 || *end2 || latitude < -90 || latitude > 90 || longitude < -180 ||
             longitude > 180)
             return filter_fail(p, position,
                                "coordinates are latitude,longitude in degrees, e.g. "
@@ -859,10 +947,10 @@ static td_status_t parse_geo_near(parser_t *p, const char *value, size_t positio
 
 static td_status_t parse_within(parser_t *p, const char *value, size_t position)
 {
-    char *end;
-    double distance = strtod(value, &end);
+    double distance = 0;
+    const char *end = plain_number(value, false, &distance);
     static const char hint[] = "give a unit: within:100km or within:60mi";
-    if (end == value || distance <= 0 || distance > 40075)
+    if (!end || distance <= 0 || distance > 40075)
         return filter_fail(p, position, hint, "bad distance '%s'", value);
     double km;
     if (strcasecmp(end, "km") == 0)
@@ -1062,7 +1150,10 @@ static td_qnode_t *parse_field(parser_t *p)
     td_qnode_t *node;
     if (t->kind == TOKEN_OPEN) {
         advance(p);
-        p->depth++;
+        if (++p->depth > MAX_DEPTH) {
+            p->status = td_query_fail(p->error, t->start, NULL, "too many nested parentheses");
+            return NULL;
+        }
         node = parse_or(p);
         p->depth--;
         if (node && peek(p)->kind != TOKEN_CLOSE) {
@@ -1091,8 +1182,9 @@ static td_qnode_t *parse_field(parser_t *p)
     }
     if (node)
         set_scope(node, scope);
-    if (node && scope == TD_SCOPE_ID && node->kind != TD_QNODE_TEXT) {
-        p->status = td_query_fail(p->error, field.start, "e.g. id:NCT04494425", "id: takes one ID");
+    if (node && scope == TD_SCOPE_ID && (node->kind != TD_QNODE_TEXT || node->wildcard)) {
+        p->status =
+            td_query_fail(p->error, field.start, "e.g. id:NCT04494425", "id: takes one whole ID");
         td_qnode_free(node);
         return NULL;
     }
@@ -1189,8 +1281,13 @@ static td_qnode_t *parse_near_op(parser_t *p)
         uint32_t window = peek(p)->window;
         if (window > near->window)
             near->window = window;
+        size_t at = peek(p)->start;
         advance(p);
         td_qnode_t *right = parse_primary(p);
+        if (!right && p->status == TD_OK)
+            p->status = td_query_fail(p->error, at,
+                                      "NEAR joins words or phrases: trastuzumab NEAR/5 cardiac",
+                                      "NEAR needs words on both sides");
         if (!right || !add_child(p, near, right))
             break;
     }
@@ -1216,7 +1313,10 @@ static td_qnode_t *parse_unary(parser_t *p)
     if (t->kind == TOKEN_NOT || t->kind == TOKEN_MINUS) {
         size_t at = t->start;
         advance(p);
-        p->depth++;
+        if (++p->depth > MAX_DEPTH) {
+            p->status = td_query_fail(p->error, at, NULL, "too many nested NOTs");
+            return NULL;
+        }
         td_qnode_t *child = parse_unary(p);
         p->depth--;
         if (!child)
@@ -1241,8 +1341,8 @@ static bool starts_unary(token_kind_t kind)
  * geo settings (which give no node) are skipped. */
 static td_qnode_t *parse_and(parser_t *p)
 {
-    td_qnode_t *and = new_node(p, TD_QNODE_AND, peek(p)->start);
-    if (!and)
+    td_qnode_t *all = new_node(p, TD_QNODE_AND, peek(p)->start);
+    if (!all)
         return NULL;
     bool want = true;
     while (p->status == TD_OK) {
@@ -1268,27 +1368,27 @@ static td_qnode_t *parse_and(parser_t *p)
             break;
         size_t before = p->at;
         td_qnode_t *child = parse_unary(p);
-        if (child && !add_child(p, and, child))
+        if (child && !add_child(p, all, child))
             break;
         if (!child && p->status == TD_OK && p->at == before)
             break;
         want = false;
     }
     if (p->status != TD_OK) {
-        td_qnode_free(and);
+        td_qnode_free(all);
         return NULL;
     }
-    if (and->child_count == 1) {
-        td_qnode_t *only = and->children[0];
-        and->child_count = 0;
-        td_qnode_free(and);
+    if (all->child_count == 1) {
+        td_qnode_t *only = all->children[0];
+        all->child_count = 0;
+        td_qnode_free(all);
         return only;
     }
-    if (and->child_count == 0) {
-        td_qnode_free(and);
+    if (all->child_count == 0) {
+        td_qnode_free(all);
         return NULL;
     }
-    return and;
+    return all;
 }
 
 static td_qnode_t *parse_or(parser_t *p)
@@ -1301,16 +1401,24 @@ static td_qnode_t *parse_or(parser_t *p)
                                   "OR without a word before it");
         return NULL;
     }
+    td_geo_t geo_before = p->out->geo;
     td_qnode_t *left = parse_and(p);
     if (p->status != TD_OK || peek(p)->kind != TOKEN_OR)
         return left;
-    td_qnode_t * or = new_node(p, TD_QNODE_OR, left ? left->position : peek(p)->start);
-    if (! or) {
+    if (memcmp(&geo_before, &p->out->geo, sizeof(geo_before)) != 0) {
+        p->status = td_query_fail(p->error, p->out->geo.position,
+                                  "put near:, recruiting-near: and within: outside the OR",
+                                  "near: and within: cannot be inside an OR");
         td_qnode_free(left);
         return NULL;
     }
-    if (left && !add_child(p, or, left)) {
-        td_qnode_free(or);
+    td_qnode_t *any = new_node(p, TD_QNODE_OR, left ? left->position : peek(p)->start);
+    if (!any) {
+        td_qnode_free(left);
+        return NULL;
+    }
+    if (left && !add_child(p, any, left)) {
+        td_qnode_free(any);
         return NULL;
     }
     while (p->status == TD_OK && peek(p)->kind == TOKEN_OR) {
@@ -1326,16 +1434,16 @@ static td_qnode_t *parse_or(parser_t *p)
                                       "OR without a word after it");
             break;
         }
-        add_child(p, or, right);
+        add_child(p, any, right);
     }
-    if (p->status == TD_OK && or->child_count < 2)
-        p->status = td_query_fail(p->error, or->position, "OR goes between two words: a OR b",
+    if (p->status == TD_OK && any->child_count < 2)
+        p->status = td_query_fail(p->error, any->position, "OR goes between two words: a OR b",
                                   "OR without a word before it");
     if (p->status != TD_OK) {
-        td_qnode_free(or);
+        td_qnode_free(any);
         return NULL;
     }
-    return or ;
+    return any;
 }
 
 static bool node_has_text(const td_qnode_t *node, bool negated)

@@ -330,8 +330,8 @@ bool td_sort_parse(const char *text, td_sort_t *sort, bool *ascending)
             bool up = i == TD_SORT_DISTANCE;
             if (colon && strcmp(colon + 1, "asc") == 0)
                 up = true;
-            else if (colon && strcmp(colon + 1, "desc") == 0)
-                up = false;
+            else if (colon && strcmp(colon + 1, "desc") == 0 && i != TD_SORT_DISTANCE)
+                up = false; /* farthest first is no use: distance sorts nearest first */
             else if (colon)
                 return false;
             *sort = (td_sort_t) i;
@@ -928,6 +928,10 @@ td_status_t td_search(td_searcher_t *s, const td_search_request_t *request,
             result_reset(result);
             result->revision = s->revision;
             status = search_once(s, request, true, result, qerr);
+            /* Nothing even partly: no partial matches to label (the filters
+             * may be what left nothing). */
+            if (status == TD_OK && result->total == 0)
+                result->partial = false;
         }
     }
     if (status != TD_OK) {

@@ -13,7 +13,8 @@
  *
  * text, one block per hit after a header:
  *
- *   No trial matches every word; showing the best partial matches.   (partial only)
+ *   Partial matches: not every word is required; trials with more of them
+ *   rank first.                                               (partial only)
  *   12 trials match, showing 1-10 (index revision 42, 0.004 s)
  *   Did you mean: palbociclib? (no trial has "palbocilib")           (per suggestion)
  *

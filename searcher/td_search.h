@@ -116,8 +116,8 @@ typedef enum td_sort {
 } td_sort_t;
 
 /* Parses "relevance", "start", "updated", "enrollment", "distance", each
- * optionally followed by ":asc" or ":desc". Returns false for anything
- * else. */
+ * optionally followed by ":asc" or ":desc" (distance: ":asc" only, nearest
+ * first). Returns false for anything else. */
 bool td_sort_parse(const char *text, td_sort_t *sort, bool *ascending);
 const char *td_sort_name(td_sort_t sort);
 

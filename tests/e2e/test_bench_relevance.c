@@ -9,8 +9,7 @@
 
 #include "td_test.h"
 
-TestSuite(bench_relevance, .init = td_test_dir_setup, .fini = td_test_dir_teardown,
-          .timeout = 120);
+TestSuite(bench_relevance, .init = td_test_dir_setup, .fini = td_test_dir_teardown, .timeout = 120);
 
 #ifdef TD_BENCH_PROGRAM
 
@@ -54,7 +53,7 @@ static double ndcg10(const char *run, const char *topic)
     }
     /* The ideal ranking of the judgments above. */
     double ideal = strcmp(topic, "t1") == 0 ? 2 / log2(2) + 2 / log2(3) + 1 / log2(4)
-                                             : 2 / log2(2) + 1 / log2(3);
+                                            : 2 / log2(2) + 1 / log2(3);
     return dcg / ideal;
 }
 
@@ -96,8 +95,8 @@ Test(bench_relevance, the_run_file_and_the_scores_agree)
     double score;
     cr_assert_eq(sscanf(run, "%31s %7s %31s %d %lf %63s", topic, q0, id, &rank, &score, tag), 6);
     cr_assert_str_eq(q0, "Q0");
-    for (const char *line = run; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1
-                                                                          : NULL) {
+    for (const char *line = run; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         cr_assert_eq(sscanf(line, "%31s %7s %31s %d %lf %63s", topic, q0, id, &rank, &score, tag),
                      6, "%s", line);
         if (strcmp(topic, "t1") == 0) {

@@ -206,7 +206,7 @@ Test(format, text_shows_each_hit_readably)
     ASSERT_LACKS(text, "why:");
     ASSERT_LACKS(text, "Facets:");
     ASSERT_LACKS(text, "\x1b");
-    ASSERT_LACKS(text, "No trial matches every word");
+    ASSERT_LACKS(text, "Partial matches");
     free(text);
 }
 
@@ -256,7 +256,8 @@ Test(format, text_explains_matches_by_field)
 Test(format, text_labels_partial_matches_and_suggests)
 {
     char *text = render(partial_sample(), options_for(TD_OUTPUT_TEXT));
-    const char *label = "No trial matches every word; showing the best partial matches.\n";
+    const char *label =
+        "Partial matches: not every word is required; trials with more of them rank first.\n";
     cr_assert_eq(strncmp(text, label, strlen(label)), 0, "%s", text);
     ASSERT_HAS(text, "3 trials match some of the words, showing 1-3");
     ASSERT_HAS(text, "\nDid you mean: palbociclib? (no trial has \"palbocilib\")\n");

@@ -189,6 +189,10 @@ Test(search, country_filter_with_aliases)
     assert_same(ids("country:usa"), expected(in_country, "United States"), "country:usa");
     assert_same(ids("country:\"United States\""), expected(in_country, "United States"),
                 "country:\"United States\"");
+    /* A country whose name holds a comma is one country, not a list. */
+    assert_same(ids("country:\"Korea, Republic of\""), expected(in_country, "Korea, Republic of"),
+                "country:\"Korea, Republic of\"");
+    assert_same(ids("country:korea"), expected(in_country, "Korea, Republic of"), "country:korea");
 }
 
 static bool admits_age(const td_trial_t *t, const void *days)
@@ -732,4 +736,90 @@ Test(search, searchers_on_two_threads_share_nothing)
         cr_assert_null(failures, "thread %d: %p failed searches", t, failures);
     }
     free(db);
+}
+
+/* ---- found in review ---- */
+
+static size_t count(const char *query)
+{
+    td_search_result_t *r = run(query, 0);
+    size_t total = r->total;
+    td_search_result_free(r);
+    return total;
+}
+
+Test(search, exclusions_of_groups_phrases_and_after_biomarkers)
+{
+    cr_assert_eq(count("cancer -\"breast cancer\""), count("cancer NOT \"breast cancer\""));
+    cr_assert_eq(count("cancer -(breast OR lung)"), count("cancer NOT (breast OR lung)"));
+    cr_assert_eq(count("cancer (-breast)"), count("cancer NOT breast"));
+    /* Only a level word is glued to a biomarker. */
+    cr_assert_eq(count("HER2 -trastuzumab"), count("HER2 NOT trastuzumab"));
+    cr_assert_neq(count("HER2 -trastuzumab"), count("HER2 trastuzumab"));
+    cr_assert_eq(count("HER2 -low"), count("HER2-low"));
+}
+
+Test(search, deep_nesting_is_an_error_not_a_crash)
+{
+    size_t n = 5000;
+    char *query = malloc(n * 6 + 16);
+    query[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        strcat(query, "NOT ");
+    strcat(query, "cancer");
+    td_query_error_t error = {0};
+    cr_assert_eq(query_error(query, &error), TD_ERR_BAD_QUERY);
+    cr_assert_not_null(strstr(error.message, "too many nested"), "%s", error.message);
+    query[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        strcat(query, "cond:(");
+    cr_assert_eq(query_error(query, &error), TD_ERR_BAD_QUERY);
+    free(query);
+}
+
+Test(search, odd_values_are_errors)
+{
+    expect_error("=(cancer)", 0, "= goes before a word");
+    expect_error("near:nan,nan", 0, "unknown place");
+    expect_error("near:91,0", 0, "bad coordinates");
+    expect_error("near:Boston within:nankm", 12, "bad distance");
+    expect_error("age:nan", 0, "bad age");
+    expect_error("age:50000w", 0, "bad age");
+    expect_error("enrollment:0x10", 0, "bad number range");
+    expect_error("enrollment:1...5", 0, "bad number range");
+    expect_error("start:2023-02-30", 0, "bad date range");
+    expect_error("type:int,int,int,int,int,int,int,int,obs", 0, "too many values");
+    expect_error("cancer near:Boston within:10km OR palbociclib", 7, "inside an OR");
+    expect_error("cancer NEAR near:Boston", 7, "NEAR needs words on both sides");
+    expect_error("id:NCT9900000*", 0, "one whole ID");
+    td_sort_t sort;
+    bool ascending;
+    cr_assert(!td_sort_parse("distance:desc", &sort, &ascending), "nearest first only");
+    cr_assert(td_sort_parse("start:asc", &sort, &ascending) && ascending);
+}
+
+Test(search, biomarker_scope_takes_biomarker_expressions)
+{
+    cr_assert_eq(count("biomarker:HER2-low"), count("biomarker:\"HER2-low\""));
+    cr_assert_gt(count("biomarker:HER2-low"), 0);
+}
+
+Test(search, wildcards_on_stopword_prefixes_and_why)
+{
+    cr_assert_gt(count("an*"), 0, "anastrozole starts with a stopword");
+    td_search_request_t request = td_search_request_default("palbo*");
+    request.explain = request.snippets = true;
+    td_search_result_t *r = NULL;
+    cr_assert_eq(td_search(searcher, &request, &r, NULL), TD_OK);
+    cr_assert_gt(r->hit_count, 0);
+    cr_assert_gt(r->hits[0].match_count, 0, "a wildcard says what it matched");
+    td_search_result_free(r);
+}
+
+Test(search, filters_that_leave_nothing_are_not_labelled_partial)
+{
+    td_search_result_t *r = run("palbociclib status:withdrawn", 10);
+    cr_assert_eq(r->total, 0);
+    cr_assert(!r->partial);
+    td_search_result_free(r);
 }
