@@ -711,30 +711,33 @@ static const char *plain_number(const char *text, bool sign, double *out)
     return c;
 }
 
-/* "45", "45y", "45 years", "6mo", "6 months", "3w", "10d" -> days. */
+/* "45", "45y", "45 years", "6mo", "6 months", "3w", "10d" -> days, counted
+ * as the indexer counts trials' limits (td_age_parse). */
 static bool parse_age_days(const char *text, double *days)
 {
     double value;
-    const char *end = plain_number(text, false, &value);
-    if (!end || value > 150 * 365.25)
+    const char *number_end = plain_number(text, false, &value);
+    if (!number_end)
         return false;
+    const char *end = number_end;
     while (is_space(*end))
         end++;
     static const struct {
+        const char *abbreviation;
         const char *unit;
-        double days;
-    } units[] = {{"", 365.25},    {"y", 365.25},      {"yr", 365.25},
-                 {"yrs", 365.25}, {"year", 365.25},   {"years", 365.25},
-                 {"mo", 30.4375}, {"month", 30.4375}, {"months", 30.4375},
-                 {"w", 7},        {"week", 7},        {"weeks", 7},
-                 {"d", 1},        {"day", 1},         {"days", 1}};
+    } units[] = {{"", "years"},    {"y", "years"}, {"yr", "years"}, {"yrs", "years"},
+                 {"mo", "months"}, {"w", "weeks"}, {"d", "days"}};
+    const char *unit = end;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcasecmp(end, units[i].unit) == 0) {
-            /* The indexer stores whole days, rounded down (td_age_parse). */
-            *days = floor(value * units[i].days + 1e-9);
-            return *days <= 150 * 365.25;
-        }
-    return false;
+        if (strcasecmp(end, units[i].abbreviation) == 0)
+            unit = units[i].unit;
+    char age[64];
+    td_age_t parsed;
+    snprintf(age, sizeof(age), "%.*s %s", (int) (number_end - text), text, unit);
+    if (td_age_parse(age, &parsed) != TD_OK || parsed.days < 0 || parsed.days > 150 * 366)
+        return false;
+    *days = parsed.days;
+    return true;
 }
 
 /* A slot's value within [low, high] (either may be NULL), or the slot empty
@@ -791,41 +794,23 @@ static td_status_t parse_age(parser_t *p, const char *value, size_t position, td
     return p->status = status;
 }
 
-/* "2020", "2020-05", "2020-05-17" -> "YYYYMMDD" as the lowest (or, with
- * `high`, the highest) date it covers. */
+/* "2020", "2020-05", "2020-05-17" (or "May 2020", as td_date_parse reads
+ * dates) -> "YYYYMMDD" as the lowest (or, with `high`, the highest) date
+ * it covers. */
 static bool parse_date_bound(const char *text, size_t len, bool high, char out[9])
 {
-    int year = 0, month = 0, day = 0, n = 0;
-    char copy[16];
-    if (len >= sizeof(copy))
+    char copy[32];
+    if (len >= sizeof(copy) || !isalnum((unsigned char) text[0]))
         return false;
     memcpy(copy, text, len);
     copy[len] = '\0';
-    for (size_t i = 0; i < len; i++) /* digits and dashes only: no signs or spaces */
-        if (!isdigit((unsigned char) copy[i]) && copy[i] != '-')
-            return false;
-    int fields = sscanf(copy, "%4d-%2d-%2d%n", &year, &month, &day, &n);
-    if (fields < 3) {
-        n = 0;
-        fields = sscanf(copy, "%4d-%2d%n", &year, &month, &n);
-        if (fields < 2) {
-            n = 0;
-            fields = sscanf(copy, "%4d%n", &year, &n);
-        }
-    }
-    if (fields < 1 || (size_t) n != len || year < 1800 || year > 2200 || month < 0 || month > 12 ||
-        day < 0 || day > 31 || (fields >= 2 && month == 0) || (fields == 3 && day == 0))
+    td_date_t date = {0};
+    if (td_date_parse(copy, &date) != TD_OK || date.year > 2200)
         return false;
-    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    if (fields == 3 && (day > month_days[month - 1] || (month == 2 && day == 29 && !leap)))
-        return false;
-    if (fields < 2)
-        month = high ? 99 : 0;
-    if (fields < 3)
-        day = high ? 99 : 0;
+    int month = date.precision >= TD_DATE_MONTH ? date.month : high ? 99 : 0;
+    int day = date.precision == TD_DATE_DAY ? date.day : high ? 99 : 0;
     char buffer[32];
-    snprintf(buffer, sizeof(buffer), "%04d%02d%02d", year, month, day);
+    snprintf(buffer, sizeof(buffer), "%04d%02d%02d", date.year, month, day);
     memcpy(out, buffer, 9);
     return true;
 }
