@@ -429,19 +429,26 @@ static td_status_t wrap(td_xop_t op, td_xquery_t **query, td_xquery_t *other)
     return status;
 }
 
-/* The query a request runs (before sorting), and what building it learnt:
- * the text and filters, and trials beyond within: left out. */
-static td_status_t prepare(td_searcher_t *s, const td_search_request_t *request, bool partial,
-                           td_parsed_query_t *parsed, td_build_info_t *info, td_xquery_t **out,
-                           td_query_error_t *qerr)
+/* Parses a request's query (once: the partial fallback rebuilds from the
+ * same parse). */
+static td_status_t parse_request(td_searcher_t *s, const td_search_request_t *request,
+                                 td_parsed_query_t *parsed, td_query_error_t *qerr)
 {
     td_status_t status = td_query_parse(s, request->query, parsed, qerr);
-    if (status != TD_OK)
-        return status;
-    if (request->sort == TD_SORT_DISTANCE && !parsed->geo.set)
+    if (status == TD_OK && request->sort == TD_SORT_DISTANCE && !parsed->geo.set) {
+        td_parsed_query_clear(parsed);
         return td_query_fail(qerr, 0, "add near:PLACE or recruiting-near:PLACE to the query",
                              "sorting by distance needs a place to measure from");
-    status = td_build_query(s, parsed->root, partial, info, out, qerr);
+    }
+    return status;
+}
+
+/* The query a parse runs (before sorting), and what building it learnt:
+ * the text and filters, and trials beyond within: left out. */
+static td_status_t build_request(td_searcher_t *s, const td_parsed_query_t *parsed, bool partial,
+                                 td_build_info_t *info, td_xquery_t **out, td_query_error_t *qerr)
+{
+    td_status_t status = td_build_query(s, parsed->root, partial, info, out, qerr);
     if (status == TD_OK && parsed->geo.set && parsed->geo.radius_km > 0) {
         td_xquery_t *distance = NULL;
         status = distance_query(&parsed->geo, &distance);
@@ -521,16 +528,18 @@ td_status_t td_search_build_query(td_searcher_t *s, const td_search_request_t *r
 {
     td_parsed_query_t parsed;
     td_build_info_t info = {0};
-    td_status_t status = prepare(s, request, false, &parsed, &info, out, qerr);
+    td_status_t status = parse_request(s, request, &parsed, qerr);
+    if (status != TD_OK)
+        return status;
+    status = build_request(s, &parsed, false, &info, out, qerr);
     /* The query td_search runs last: the partial one for a description, or
      * when nothing matches every word. */
     if (status == TD_OK && request->partial_ok && parsed.has_text &&
         (info.word_count > DESCRIPTION_WORDS || !matches_any(s, *out))) {
         td_xquery_free(*out);
         *out = NULL;
-        td_parsed_query_clear(&parsed);
         td_build_info_clear(&info);
-        status = prepare(s, request, true, &parsed, &info, out, qerr);
+        status = build_request(s, &parsed, true, &info, out, qerr);
     }
     if (status == TD_OK && two_parts(request)) {
         td_xquery_t *with = NULL, *without = NULL;
@@ -860,36 +869,35 @@ static td_status_t suggest(run_t *r)
     return TD_OK;
 }
 
-static td_status_t search_once(td_searcher_t *s, const td_search_request_t *request, bool partial,
+static td_status_t search_once(td_searcher_t *s, const td_search_request_t *request,
+                               const td_parsed_query_t *parsed, bool partial,
                                td_search_result_t *result, td_query_error_t *qerr)
 {
-    td_parsed_query_t parsed;
     td_build_info_t info = {0};
     td_xquery_t *query = NULL;
-    td_status_t status = prepare(s, request, partial, &parsed, &info, &query, qerr);
+    td_status_t status = build_request(s, parsed, partial, &info, &query, qerr);
     if (status == TD_OK) {
         run_t r = {.searcher = s,
                    .request = request,
                    .result = result,
-                   .parsed = &parsed,
+                   .parsed = parsed,
                    .info = &info,
                    .qerr = qerr};
         /* A description of more words than any trial will hold together is
          * matched partially straight away. */
-        bool description = !partial && request->partial_ok && parsed.has_text &&
+        bool description = !partial && request->partial_ok && parsed->has_text &&
                            info.word_count > DESCRIPTION_WORDS;
         status = description ? TD_OK : run_query(&r, query);
         if (status == TD_OK && !description && (result->total == 0 || partial))
             status = suggest(&r);
         result->partial = partial;
         if (status == TD_OK && result->total == 0 && !partial && request->partial_ok &&
-            parsed.has_text)
+            parsed->has_text)
             status = TD_DONE; /* try the partial fallback */
         if (description)
             status = TD_DONE;
     }
     td_xquery_free(query);
-    td_parsed_query_clear(&parsed);
     td_build_info_clear(&info);
     return status;
 }
@@ -923,16 +931,20 @@ td_status_t td_search(td_searcher_t *s, const td_search_request_t *request,
             result_reset(result);
         }
         result->revision = s->revision;
-        status = search_once(s, request, false, result, qerr);
+        td_parsed_query_t parsed;
+        status = parse_request(s, request, &parsed, qerr);
+        if (status == TD_OK)
+            status = search_once(s, request, &parsed, false, result, qerr);
         if (status == TD_DONE) {
             result_reset(result);
             result->revision = s->revision;
-            status = search_once(s, request, true, result, qerr);
+            status = search_once(s, request, &parsed, true, result, qerr);
             /* Nothing even partly: no partial matches to label (the filters
              * may be what left nothing). */
             if (status == TD_OK && result->total == 0)
                 result->partial = false;
         }
+        td_parsed_query_clear(&parsed); /* a failed parse leaves it empty */
     }
     if (status != TD_OK) {
         td_search_result_free(result);
