@@ -39,7 +39,9 @@ void td_search_settings_default(td_search_settings_t *settings)
     settings->expand = true;
 }
 
-static td_status_t settings_fail(char **error, const char *fmt, ...)
+/* Sets *error (when not NULL) to a malloc'd message; returns TD_ERR_BAD_INPUT.
+ * Settings and page tokens report their problems this way. */
+static td_status_t message_fail(char **error, const char *fmt, ...)
 {
     char message[512];
     va_list args;
@@ -60,18 +62,18 @@ td_status_t td_search_settings_set(td_search_settings_t *settings, const char *k
     while (isspace((unsigned char) *end))
         end++;
     if (end == value || *end || errno || !isfinite(number) || number < 0)
-        return settings_fail(error, "%s: '%s' is not a non-negative number", key, value);
+        return message_fail(error, "%s: '%s' is not a non-negative number", key, value);
     if (strncmp(key, "boost.", 6) == 0) {
         for (int f = 0; f < TD_FIELD_COUNT; f++)
             if (strcmp(key + 6, td_field_name((td_field_t) f)) == 0) {
                 settings->boost[f] = number;
                 return TD_OK;
             }
-        return settings_fail(error,
-                             "unknown field in '%s' (fields: title, condition, keyword, "
-                             "intervention, biomarker, summary, outcome, inclusion, exclusion, "
-                             "sponsor, site, arm)",
-                             key);
+        return message_fail(error,
+                            "unknown field in '%s' (fields: title, condition, keyword, "
+                            "intervention, biomarker, summary, outcome, inclusion, exclusion, "
+                            "sponsor, site, arm)",
+                            key);
     }
     static const struct {
         const char *key;
@@ -84,7 +86,7 @@ td_status_t td_search_settings_set(td_search_settings_t *settings, const char *k
     for (size_t i = 0; i < sizeof(bm25) / sizeof(bm25[0]); i++)
         if (strcmp(key, bm25[i].key) == 0) {
             if (strcmp(key, "bm25.b") == 0 && number > 1)
-                return settings_fail(error, "bm25.b must be between 0 and 1, not %s", value);
+                return message_fail(error, "bm25.b must be between 0 and 1, not %s", value);
             *(double *) ((char *) &settings->bm25 + bm25[i].offset) = number;
             return TD_OK;
         }
@@ -94,14 +96,14 @@ td_status_t td_search_settings_set(td_search_settings_t *settings, const char *k
     }
     if (strcmp(key, "expand") == 0) {
         if (number != 0 && number != 1)
-            return settings_fail(error, "expand is 0 or 1, not %s", value);
+            return message_fail(error, "expand is 0 or 1, not %s", value);
         settings->expand = number == 1;
         return TD_OK;
     }
-    return settings_fail(error,
-                         "unknown setting '%s' (settings: boost.<field>, bm25.k1, bm25.k2, "
-                         "bm25.k3, bm25.b, bm25.min_normlen, phrase_boost, expand)",
-                         key);
+    return message_fail(error,
+                        "unknown setting '%s' (settings: boost.<field>, bm25.k1, bm25.k2, "
+                        "bm25.k3, bm25.b, bm25.min_normlen, phrase_boost, expand)",
+                        key);
 }
 
 td_status_t td_search_settings_load(td_search_settings_t *settings, const char *path, char **error)
@@ -130,7 +132,7 @@ td_status_t td_search_settings_load(td_search_settings_t *settings, const char *
             continue;
         char *equals = strchr(key, '=');
         if (!equals) {
-            status = settings_fail(error, "%s:%u: expected 'key = value'", path, number);
+            status = message_fail(error, "%s:%u: expected 'key = value'", path, number);
             break;
         }
         char *key_end = equals;
@@ -146,7 +148,7 @@ td_status_t td_search_settings_load(td_search_settings_t *settings, const char *
         char *message = NULL;
         status = td_search_settings_set(settings, key, value, &message);
         if (status != TD_OK) {
-            settings_fail(error, "%s:%u: %s", path, number, message ? message : "bad setting");
+            message_fail(error, "%s:%u: %s", path, number, message ? message : "bad setting");
             free(message);
         }
     }
@@ -1011,10 +1013,10 @@ td_status_t td_page_token_apply(const char *token, td_searcher_t *s, td_search_r
     int used = 0;
     if (sscanf(token, "r%llu-o%llu-%16llx%n", &revision, &offset, &hash, &used) != 3 ||
         token[used] || offset > UINT32_MAX)
-        return settings_fail(error, "'%s' is not a page token", token);
+        return message_fail(error, "'%s' is not a page token", token);
     if (hash != request_hash(request))
-        return settings_fail(error, "this page token belongs to another query, sort or page size: "
-                                    "repeat the query, sort and --limit it was made with");
+        return message_fail(error, "this page token belongs to another query, sort or page size: "
+                                   "repeat the query, sort and --limit it was made with");
     if (revision != s->revision) {
         if (error) {
             char message[256];
