@@ -577,7 +577,7 @@ static int run_raw(worker_t *w, size_t i, double *seconds)
     td_status_t status = td_xenquire_new(db, &enquire);
     if (status == TD_OK) {
         td_xenquire_set_query(enquire, w->raw[i]);
-        td_xenquire_set_bm25(enquire, settings.bm25);
+        td_xenquire_set_bm25(enquire, td_search_bm25(&settings));
         status = td_xenquire_mset(enquire, 0, 10, td_searcher_doc_count(w->searcher), &mset);
     }
     /* The hits' stored data, as any program showing results reads it. */

@@ -8,7 +8,8 @@
  *                           record is replaced, not duplicated
  *   <F><term>, Z<F><stem>   every text field's terms once, prefixed with the
  *                           field's prefix F (below), without positions:
- *                           words, stems, "@concept", "#canonical". A word
+ *                           words, stems, "@concept", "#canonical"; each
+ *                           occurrence adds TD_WDF_SCALE to the wdf. A word
  *                           that is its own stem ("cancer") is indexed only
  *                           as Z<F><stem>: an exact query for such a word
  *                           looks up the Z term (same posting list).
@@ -19,17 +20,25 @@
  *                           (gene symbols, drug names, codes) are kept as
  *                           they are everywhere. This halves the terms of a
  *                           trial, and Xapian's indexing cost follows them.
- *                           "Search everything" is the OR of the fields,
- *                           weighted per field (as ClinicalTrials.gov's
- *                           search areas are)
- *   <word>, @<concept>, #<canonical>
- *                           unprefixed, with positions, for the fields where
+ *                           A search of one field (`title:`), or of every
+ *                           field with other weights than the index's, is
+ *                           an OR of these, scaled per field
+ *   <word>, Z<stem>, @<concept>, #<canonical>
+ *                           unprefixed: the all-fields terms. Each
+ *                           occurrence in a field adds the field's weight
+ *                           (TD_WEIGHT_*, below) to the wdf, so one posting
+ *                           list per word ranks a search of every field
+ *                           with the field weights (BM25F) instead of one
+ *                           list per field. Exclusion criteria (weight 0)
+ *                           add nothing. Long fields add a stemmed word only
+ *                           as Z<stem>, as above. In the fields where
  *                           phrases are searched (titles, conditions,
- *                           keywords, intervention names, sponsors): phrase
- *                           search across those fields. Long fields
- *                           (descriptions, criteria, outcomes, sites) keep no
- *                           positions: positional data is most of the cost
- *                           of an index
+ *                           keywords, intervention names, sponsors) the
+ *                           words, concepts and canonical tokens keep
+ *                           positions: phrase search across those fields.
+ *                           Long fields (descriptions, criteria, outcomes,
+ *                           sites) keep no positions: positional data is
+ *                           most of the cost of an index
  *   XB@<concept>, XB#<canonical>  biomarkers found anywhere in the record:
  *                           canonical tokens, and concepts of genes and
  *                           assays
@@ -74,7 +83,30 @@ extern "C" {
 
 /* Bumped whenever what the indexer writes changes meaning; an index of
  * another version is refused and must be rebuilt. */
-#define TD_SCHEMA_VERSION 3
+#define TD_SCHEMA_VERSION 4
+
+/* Term weights (wdf per occurrence). A field's own terms count
+ * TD_WDF_SCALE an occurrence, so BM25 runs with k1 * TD_WDF_SCALE and a
+ * field term ranks as it would with wdf 1. The all-fields terms count the
+ * field's weight: TD_WDF_SCALE times the searcher's default boost of the
+ * field, which follows ClinicalTrials.gov's search areas (title .85-.95,
+ * condition .81-.95, intervention name .8, summary .6, outcomes .6,
+ * sponsor .4, location .35). Biomarker terms (XB) are derived from the
+ * other fields, so they are not in the all-fields terms; their weight is
+ * the boost of a `biomarker:` search. Exclusion criteria never score. */
+#define TD_WDF_SCALE 20
+#define TD_WEIGHT_TITLE 20
+#define TD_WEIGHT_CONDITION 19
+#define TD_WEIGHT_KEYWORD 10
+#define TD_WEIGHT_INTERVENTION 16
+#define TD_WEIGHT_BIOMARKER 16
+#define TD_WEIGHT_SUMMARY 10
+#define TD_WEIGHT_OUTCOME 8
+#define TD_WEIGHT_INCLUSION 10
+#define TD_WEIGHT_EXCLUSION 0
+#define TD_WEIGHT_SPONSOR 8
+#define TD_WEIGHT_SITE 7
+#define TD_WEIGHT_ARM 8
 
 enum td_slot {
     TD_SLOT_START_DATE = 0,

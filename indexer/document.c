@@ -104,9 +104,10 @@ static void flush_terms(td_doc_builder_t *b)
     td_strmap_clear(&b->terms);
 }
 
+/* A position of `term`; its wdf comes from add_term. */
 static void add_posting(td_doc_builder_t *b, const char *term, uint32_t position)
 {
-    if (b->status == TD_OK && td_xdoc_add_posting(b->doc, term, position, 1) != TD_OK)
+    if (b->status == TD_OK && td_xdoc_add_posting(b->doc, term, position, 0) != TD_OK)
         fail(b, TD_ERR_INTERNAL, "cannot add a posting");
 }
 
@@ -188,23 +189,26 @@ static void remember_spelling(td_doc_builder_t *b, const char *word)
 /* How a field's text is indexed. */
 typedef struct field {
     const char *prefix;
+    uint32_t weight; /* wdf an occurrence adds to the all-fields term */
     bool positional; /* phrases are searched here: unprefixed terms keep positions */
     bool spelling;   /* its words feed the spelling dictionary */
     bool stems_only; /* long text: a word with a stem is indexed only as the stem */
 } field_t;
 
-static const field_t TITLE = {TD_PREFIX_TITLE, true, true, false};
-static const field_t CONDITION = {TD_PREFIX_CONDITION, true, true, false};
-static const field_t KEYWORD = {TD_PREFIX_KEYWORD, true, true, false};
-static const field_t INTERVENTION = {TD_PREFIX_INTERVENTION, true, true, false};
-static const field_t INTERVENTION_TEXT = {TD_PREFIX_INTERVENTION, false, false, true};
-static const field_t DESCRIPTION = {TD_PREFIX_DESCRIPTION, false, false, true};
-static const field_t OUTCOME = {TD_PREFIX_OUTCOME, false, false, true};
-static const field_t INCLUSION = {TD_PREFIX_INCLUSION, false, false, true};
-static const field_t EXCLUSION = {TD_PREFIX_EXCLUSION, false, false, true};
-static const field_t SPONSOR = {TD_PREFIX_SPONSOR, true, false, false};
-static const field_t LOCATION = {TD_PREFIX_LOCATION, false, false, true};
-static const field_t ARM = {TD_PREFIX_ARM, false, false, true};
+static const field_t TITLE = {TD_PREFIX_TITLE, TD_WEIGHT_TITLE, true, true, false};
+static const field_t CONDITION = {TD_PREFIX_CONDITION, TD_WEIGHT_CONDITION, true, true, false};
+static const field_t KEYWORD = {TD_PREFIX_KEYWORD, TD_WEIGHT_KEYWORD, true, true, false};
+static const field_t INTERVENTION = {TD_PREFIX_INTERVENTION, TD_WEIGHT_INTERVENTION, true, true,
+                                     false};
+static const field_t INTERVENTION_TEXT = {TD_PREFIX_INTERVENTION, TD_WEIGHT_INTERVENTION, false,
+                                          false, true};
+static const field_t DESCRIPTION = {TD_PREFIX_DESCRIPTION, TD_WEIGHT_SUMMARY, false, false, true};
+static const field_t OUTCOME = {TD_PREFIX_OUTCOME, TD_WEIGHT_OUTCOME, false, false, true};
+static const field_t INCLUSION = {TD_PREFIX_INCLUSION, TD_WEIGHT_INCLUSION, false, false, true};
+static const field_t EXCLUSION = {TD_PREFIX_EXCLUSION, TD_WEIGHT_EXCLUSION, false, false, true};
+static const field_t SPONSOR = {TD_PREFIX_SPONSOR, TD_WEIGHT_SPONSOR, true, false, false};
+static const field_t LOCATION = {TD_PREFIX_LOCATION, TD_WEIGHT_SITE, false, false, true};
+static const field_t ARM = {TD_PREFIX_ARM, TD_WEIGHT_ARM, false, false, true};
 
 /* Writes `a` + `b` + `c` into b->term; false when too long. Called for
  * every term of every field, so it copies rather than formats. */
@@ -243,26 +247,31 @@ static void add_text(td_doc_builder_t *b, const field_t *field, const char *text
                            : t->kind == TD_TERM_CANONICAL ? TD_MARK_CANONICAL
                            : t->kind == TD_TERM_STEM      ? TD_PREFIX_STEM
                                                           : "";
-        /* Phrases: unprefixed terms with positions, in the fields where
-         * phrases are searched. */
-        if (field->positional && t->kind != TD_TERM_STEM && make_term(b, mark, "", t->text))
-            add_posting(b, b->term, t->position + 1);
-        /* The field's own copy: "Z" goes before the field prefix. A word
-         * that is its own stem is indexed once, as the stem: the exact
-         * term would duplicate its posting list (see td_schema.h). */
         const td_term_t *next = i + 1 < count ? td_analysis_term(b->analysis, i + 1) : NULL;
         bool has_stem = t->kind == TD_TERM_WORD && next && next->kind == TD_TERM_STEM &&
                         next->position == t->position;
-        bool own_stem = has_stem && (field->stems_only || strcmp(next->text, t->text) == 0);
         bool stem = t->kind == TD_TERM_STEM;
+        /* The all-fields term, weighted by the field; with a position in
+         * the fields where phrases are searched. Long fields add a word
+         * with a stem only as the stem. */
+        if (make_term(b, mark, "", t->text)) {
+            if (field->positional && !stem)
+                add_posting(b, b->term, t->position + 1);
+            if (field->weight && (field->positional || !has_stem))
+                add_term(b, b->term, field->weight);
+        }
+        /* The field's own copy: "Z" goes before the field prefix. A word
+         * that is its own stem is indexed once, as the stem: the exact
+         * term would duplicate its posting list (see td_schema.h). */
+        bool own_stem = has_stem && (field->stems_only || strcmp(next->text, t->text) == 0);
         if (!own_stem && make_term(b, stem ? TD_PREFIX_STEM : field->prefix,
                                    stem ? field->prefix : mark, t->text))
-            add_term(b, b->term, 1);
+            add_term(b, b->term, TD_WDF_SCALE);
         /* Biomarkers, wherever they are mentioned. */
         if (t->kind == TD_TERM_CANONICAL ||
             (t->kind == TD_TERM_CONCEPT && is_biomarker(b, t->text))) {
             if (make_term(b, TD_PREFIX_BIOMARKER, mark, t->text))
-                add_term(b, b->term, 1);
+                add_term(b, b->term, TD_WDF_SCALE);
         }
         if (field->spelling && t->kind == TD_TERM_WORD && t->end - t->start > 3)
             remember_spelling(b, t->text);

@@ -13,10 +13,13 @@
  * hold stems only, so there the stem stands in).
  *
  * Every unit is required (all words must match), unless building the
- * partial fallback, which ORs them. A unit searches each field with the
- * field's boost (OP_SCALE_WEIGHT over OP_SYNONYM of its terms there);
- * fields with boost 0 are not searched unless named (`exc:`), and then only
- * filter.
+ * partial fallback, which ORs them. With the boosts the index was built
+ * with (the defaults), a unit searches every field through the all-fields
+ * terms (td_schema.h): one OP_SYNONYM of its alternatives, weighted by
+ * field in the index itself. A unit in one field (`title:`), or under other
+ * boosts, searches each field with the field's boost (OP_SCALE_WEIGHT over
+ * OP_SYNONYM of its terms there); fields with boost 0 are not searched
+ * unless named (`exc:`), and then only filter.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +32,13 @@
 #define MAX_TERM 240
 #define MAX_ALTERNATIVES 24
 #define MAX_UNITS 512
-/* Partial matching leaves out words in more than 1/COMMON_WORD_SHARE of the
- * trials while more than PARTIAL_MIN_UNITS remain (skip_common_units). */
-#define COMMON_WORD_SHARE 40
-#define PARTIAL_MIN_UNITS 8
 /* Partial matching searches the fields with at least this boost. */
 #define PARTIAL_MIN_BOOST 0.5
 /* Most words a wildcard may expand to in one field. */
 #define MAX_WILDCARD_TERMS 500
+/* The all-fields terms, as a field (td_schema.h); also what
+ * td_field_name() calls "" */
+#define ALL_FIELDS TD_FIELD_COUNT
 
 typedef enum alt_kind { ALT_WORD, ALT_STEM, ALT_CANONICAL, ALT_CONCEPT } alt_kind_t;
 
@@ -58,6 +60,7 @@ typedef struct builder {
     td_build_info_t *info;
     td_query_error_t *error;
     bool partial;
+    bool all_fields; /* the boosts are the index's: unscoped units use ALL_FIELDS */
     td_status_t status;
 } builder_t;
 
@@ -66,7 +69,7 @@ static const struct {
     const char *prefix;
     bool long_text; /* stems only (td_schema.h) */
     bool positional;
-} FIELDS[TD_FIELD_COUNT] = {
+} FIELDS[TD_FIELD_COUNT + 1] = {
     [TD_FIELD_TITLE] = {"title", TD_PREFIX_TITLE, false, true},
     [TD_FIELD_CONDITION] = {"condition", TD_PREFIX_CONDITION, false, true},
     [TD_FIELD_KEYWORD] = {"keyword", TD_PREFIX_KEYWORD, false, true},
@@ -79,6 +82,7 @@ static const struct {
     [TD_FIELD_SPONSOR] = {"sponsor", TD_PREFIX_SPONSOR, false, true},
     [TD_FIELD_SITE] = {"site", TD_PREFIX_LOCATION, true, false},
     [TD_FIELD_ARM] = {"arm", TD_PREFIX_ARM, true, false},
+    [ALL_FIELDS] = {"", "", false, true},
 };
 
 const char *td_field_name(td_field_t field)
@@ -363,12 +367,24 @@ static void remember(builder_t *b, const char *text, const unit_t *u)
     info->word_count++;
 }
 
-/* The fields a scope searches: every field with a boost, or the one named. */
-static size_t scope_fields(builder_t *b, int scope, td_field_t *fields)
+/* A field's boost; the all-fields terms carry theirs in the index. */
+static double field_boost(const builder_t *b, td_field_t f)
+{
+    return f == ALL_FIELDS ? 1.0 : b->searcher->settings.boost[f];
+}
+
+/* The fields a scope searches: the one named; else the all-fields terms,
+ * when the boosts are the index's and the words are not exact (long fields
+ * hold no exact words); else every field with a boost. */
+static size_t scope_fields(builder_t *b, int scope, bool exact, td_field_t *fields)
 {
     size_t n = 0;
     if (scope >= 0) {
         fields[n++] = (td_field_t) scope;
+        return n;
+    }
+    if (b->all_fields && !exact) {
+        fields[n++] = ALL_FIELDS;
         return n;
     }
     /* Partial matching (long descriptions, mostly) keeps to the fields that
@@ -390,7 +406,7 @@ static size_t scope_fields(builder_t *b, int scope, td_field_t *fields)
 static td_xquery_t *unit_query(builder_t *b, const unit_t *u, int scope, bool exact)
 {
     td_field_t fields[TD_FIELD_COUNT];
-    size_t field_count = scope_fields(b, scope, fields);
+    size_t field_count = scope_fields(b, scope, exact, fields);
     td_xquery_t *per_field[TD_FIELD_COUNT] = {0};
     char(*terms)[MAX_TERM + 8] = malloc(MAX_ALTERNATIVES * sizeof(*terms));
     if (!terms)
@@ -402,7 +418,7 @@ static td_xquery_t *unit_query(builder_t *b, const unit_t *u, int scope, bool ex
         for (size_t k = 0; k < n; k++)
             children[k] = term_query(b, terms[k]);
         td_xquery_t *synonym = combine(b, TD_XOP_SYNONYM, children, n, 0);
-        per_field[i] = scale_owned(b, synonym, b->searcher->settings.boost[f]);
+        per_field[i] = scale_owned(b, synonym, field_boost(b, f));
     }
     free(terms);
     return combine(b, TD_XOP_OR, per_field, field_count, 0);
@@ -515,7 +531,7 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
         return NULL;
     }
     td_field_t fields[TD_FIELD_COUNT];
-    size_t field_count = scope_fields(b, node->scope, fields);
+    size_t field_count = scope_fields(b, node->scope, false, fields);
     td_xquery_t *per_field[TD_FIELD_COUNT] = {0};
     /* The words it expanded to, for explanations and highlights. */
     unit_t *expanded = calloc(1, sizeof(*expanded));
@@ -559,7 +575,7 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
         }
         td_xquery_t *synonym = combine(b, TD_XOP_SYNONYM, children, n, 0);
         free(children);
-        per_field[i] = scale_owned(b, synonym, b->searcher->settings.boost[f]);
+        per_field[i] = scale_owned(b, synonym, field_boost(b, f));
     }
     remember(b, node->text, expanded);
     free(expanded);
@@ -567,85 +583,6 @@ static td_xquery_t *wildcard_query(builder_t *b, const td_qnode_t *node)
     if (!q && b->status == TD_OK)
         td_xquery_new_match_nothing(&q);
     return q;
-}
-
-static bool same_unit(const unit_t *a, const unit_t *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (size_t i = 0; i < a->count; i++)
-        if (a->alts[i].kind != b->alts[i].kind || strcmp(a->alts[i].text, b->alts[i].text) != 0)
-            return false;
-    return true;
-}
-
-/* About how many trials a unit's rarest alternative is in: counted in one
- * field, the summary (the longest text every trial has) when it is
- * searched, so a unit costs one lookup an alternative. */
-static uint32_t unit_frequency(builder_t *b, const unit_t *u, td_field_t field, bool exact)
-{
-    uint32_t rarest = UINT32_MAX;
-    char terms[1][MAX_TERM + 8];
-    for (size_t i = 0; i < u->count; i++) {
-        unit_t one = *u;
-        one.count = 1;
-        one.alts[0] = u->alts[i];
-        if (u->alts[i].kind == ALT_WORD && stem_of(u)) {
-            /* a word with a stem is searched through it */
-            snprintf(one.alts[0].text, sizeof(one.alts[0].text), "%s", stem_of(u));
-            one.alts[0].kind = ALT_STEM;
-        }
-        uint32_t df = 0;
-        if (field_terms(b, &one, field, exact, terms, 1) == 1)
-            td_xdb_termfreq(b->searcher->db, terms[0], &df);
-        if (df < rarest)
-            rarest = df;
-    }
-    return rarest;
-}
-
-/* Partial matching of a description leaves out repeated words, and words
- * common in this index ("patients", "treatment", "woman": in more than
- * 1/COMMON_WORD_SHARE of the trials, by their rarest alternative) as long
- * as PARTIAL_MIN_UNITS others remain. BM25 ranks by the rare words anyway,
- * and the common ones' long posting lists are most of the work. */
-static void skip_common_units(builder_t *b, const unit_t *units, size_t count, int scope,
-                              bool exact, bool *skip)
-{
-    size_t distinct = 0;
-    for (size_t i = 0; i < count; i++) {
-        for (size_t k = 0; k < i && !skip[i]; k++)
-            skip[i] = same_unit(&units[i], &units[k]);
-        distinct += !skip[i];
-    }
-    if (distinct <= PARTIAL_MIN_UNITS)
-        return;
-    uint32_t *frequency = calloc(count, sizeof(*frequency));
-    if (!frequency) {
-        fail_memory(b);
-        return;
-    }
-    td_field_t fields[TD_FIELD_COUNT];
-    size_t field_count = scope_fields(b, scope, fields);
-    td_field_t field = field_count ? fields[0] : TD_FIELD_SUMMARY;
-    for (size_t f = 0; f < field_count; f++)
-        if (fields[f] == TD_FIELD_SUMMARY)
-            field = TD_FIELD_SUMMARY;
-    for (size_t i = 0; i < count; i++)
-        if (!skip[i])
-            frequency[i] = unit_frequency(b, &units[i], field, exact);
-    uint32_t common = b->searcher->doc_count / COMMON_WORD_SHARE;
-    for (; distinct > PARTIAL_MIN_UNITS; distinct--) {
-        size_t worst = count;
-        for (size_t i = 0; i < count; i++)
-            if (!skip[i] && frequency[i] > common &&
-                (worst == count || frequency[i] > frequency[worst]))
-                worst = i;
-        if (worst == count)
-            break;
-        skip[worst] = true;
-    }
-    free(frequency);
 }
 
 /* Whether some unit has a biomarker term: then the words around it ("low"
@@ -676,18 +613,8 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
         return fail_memory(b);
     }
     size_t n = 0;
-    bool *skip = calloc(count + 1, sizeof(*skip));
-    if (!skip) {
-        free(units);
-        free(parts);
-        return fail_memory(b);
-    }
-    if (b->partial && !phrase)
-        skip_common_units(b, units, count, node->scope, node->exact, skip);
     for (size_t i = 0; i < count && b->status == TD_OK; i++) {
         remember(b, node->text, &units[i]);
-        if (skip[i])
-            continue;
         td_xquery_t *q = unit_query(b, &units[i], node->scope, node->exact);
         if (q) {
             parts[n++] = q;
@@ -701,7 +628,6 @@ static td_xquery_t *text_query(builder_t *b, const td_qnode_t *node, bool phrase
                 node->text + units[i].start);
         }
     }
-    free(skip);
     bool partial = b->partial && !phrase;
     td_xquery_t *words = combine(b, partial ? TD_XOP_OR : TD_XOP_AND, parts, n, 0);
     free(parts);
@@ -883,7 +809,11 @@ static td_xquery_t *build(builder_t *b, const td_qnode_t *node)
 td_status_t td_build_query(td_searcher_t *searcher, const td_qnode_t *root, bool partial,
                            td_build_info_t *info, td_xquery_t **out, td_query_error_t *error)
 {
-    builder_t b = {.searcher = searcher, .info = info, .error = error, .partial = partial};
+    builder_t b = {.searcher = searcher,
+                   .info = info,
+                   .error = error,
+                   .partial = partial,
+                   .all_fields = td_search_settings_are_index_weights(&searcher->settings)};
     td_xquery_t *q = root ? build(&b, root) : NULL;
     if (b.status == TD_OK && !q)
         q = match_all(&b); /* no query, or only stopwords */

@@ -21,7 +21,8 @@
 #define SNIPPET_BYTES 220
 
 /* The field of a prefixed term, and where the unprefixed part starts;
- * TD_FIELD_COUNT for an unprefixed (positional) term. */
+ * TD_FIELD_COUNT for an all-fields (unprefixed) term. Terms are lower case
+ * after their prefix, so a leading 'Z' is always the stem mark. */
 static td_field_t field_of(const char *term, const char **rest, bool *stem)
 {
     *stem = term[0] == 'Z';
@@ -36,10 +37,59 @@ static td_field_t field_of(const char *term, const char **rest, bool *stem)
             best_len = len;
         }
     }
-    if (best == TD_FIELD_COUNT)
-        *stem = false; /* a positional word that starts with 'z' */
-    *rest = best == TD_FIELD_COUNT ? term : t + best_len;
+    *rest = t + best_len;
     return best;
+}
+
+/* The terms of hit `index`, in byte order. */
+static td_status_t document_terms(td_searcher_t *s, td_xmset_t *mset, size_t index,
+                                  td_xlist_t **out)
+{
+    td_xdoc_t *doc = NULL;
+    td_status_t status = td_xdb_get_document(s->db, td_xmset_docid(mset, index), &doc);
+    if (status == TD_OK)
+        status = td_xdoc_terms(doc, out);
+    td_xdoc_free(doc);
+    return status;
+}
+
+/* Whether the sorted list `terms` holds `term`. */
+static bool has_term(const td_xlist_t *terms, const char *term)
+{
+    size_t low = 0, high = td_xlist_count(terms);
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        int order = strcmp(td_xlist_string(terms, mid, NULL), term);
+        if (order == 0)
+            return true;
+        if (order < 0)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return false;
+}
+
+/* The fields whose own copy of the all-fields term `rest` (a stem when
+ * `stem`) the trial has, among those that score: where it matched.
+ * Returns how many, written to fields[]. */
+static size_t fields_holding(td_searcher_t *s, const td_xlist_t *doc_terms, const char *rest,
+                             bool stem, td_field_t *fields)
+{
+    size_t n = 0;
+    for (int f = 0; f < TD_FIELD_COUNT && doc_terms; f++) {
+        if (s->settings.boost[f] <= 0 || f == TD_FIELD_BIOMARKER)
+            continue;
+        /* A word that is its own stem is held as the stem (td_schema.h). */
+        char term[300];
+        snprintf(term, sizeof(term), "Z%s%s", td_field_prefix((td_field_t) f), rest);
+        bool found = has_term(doc_terms, term + (stem ? 0 : 1));
+        if (!found && !stem)
+            found = has_term(doc_terms, term);
+        if (found)
+            fields[n++] = (td_field_t) f;
+    }
+    return n;
 }
 
 /* The query word whose alternatives include `term` (unprefixed, stems as
@@ -200,7 +250,7 @@ static td_status_t add_match(td_hit_t *hit, const char *field, char *term, const
 static td_status_t explain_matches(td_searcher_t *s, td_xmset_t *mset, size_t index,
                                    const td_build_info_t *info, json_t *record, td_hit_t *hit)
 {
-    td_xlist_t *terms = NULL;
+    td_xlist_t *terms = NULL, *doc_terms = NULL;
     td_status_t status = td_xmset_matching_terms(mset, index, &terms);
     if (status != TD_OK)
         return status;
@@ -214,17 +264,28 @@ static td_status_t explain_matches(td_searcher_t *s, td_xmset_t *mset, size_t in
         const td_qword_t *word = query_word(info, rest, stem);
         if (!word)
             continue;
-        char *via = NULL;
-        if ((rest[0] == '@' || rest[0] == '#') && record) {
-            char *own = via_words(s, record, field, rest);
-            if (own && !within_query(own, word->query))
-                via = own;
-            else
-                free(own);
+        /* An all-fields term matched in each field that holds it. */
+        td_field_t fields[TD_FIELD_COUNT] = {field};
+        size_t field_count = 1;
+        if (field == TD_FIELD_COUNT) {
+            if (!doc_terms && (status = document_terms(s, mset, index, &doc_terms)) != TD_OK)
+                break;
+            field_count = fields_holding(s, doc_terms, rest, stem, fields);
         }
-        status = add_match(hit, field == TD_FIELD_COUNT ? "phrase" : td_field_name(field),
-                           readable(rest, stem, word), word->query, via);
+        for (size_t k = 0; k < field_count && status == TD_OK; k++) {
+            char *via = NULL;
+            if ((rest[0] == '@' || rest[0] == '#') && record) {
+                char *own = via_words(s, record, fields[k], rest);
+                if (own && !within_query(own, word->query))
+                    via = own;
+                else
+                    free(own);
+            }
+            status = add_match(hit, td_field_name(fields[k]), readable(rest, stem, word),
+                               word->query, via);
+        }
     }
+    td_xlist_free(doc_terms);
     td_xlist_free(terms);
     return status;
 }

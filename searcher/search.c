@@ -21,22 +21,43 @@
 
 /* ---- settings ---- */
 
+static const double INDEX_WEIGHTS[TD_FIELD_COUNT] = {
+    [TD_FIELD_TITLE] = TD_WEIGHT_TITLE,
+    [TD_FIELD_CONDITION] = TD_WEIGHT_CONDITION,
+    [TD_FIELD_KEYWORD] = TD_WEIGHT_KEYWORD,
+    [TD_FIELD_INTERVENTION] = TD_WEIGHT_INTERVENTION,
+    [TD_FIELD_BIOMARKER] = TD_WEIGHT_BIOMARKER,
+    [TD_FIELD_SUMMARY] = TD_WEIGHT_SUMMARY,
+    [TD_FIELD_OUTCOME] = TD_WEIGHT_OUTCOME,
+    [TD_FIELD_INCLUSION] = TD_WEIGHT_INCLUSION,
+    [TD_FIELD_EXCLUSION] = TD_WEIGHT_EXCLUSION,
+    [TD_FIELD_SPONSOR] = TD_WEIGHT_SPONSOR,
+    [TD_FIELD_SITE] = TD_WEIGHT_SITE,
+    [TD_FIELD_ARM] = TD_WEIGHT_ARM,
+};
+
 void td_search_settings_default(td_search_settings_t *settings)
 {
-    /* ClinicalTrials.gov's search areas weigh title .85-.95, condition .81-.95,
-     * intervention name .8, summary .6, outcomes .6, sponsor .4, location
-     * .35; biomarkers are ours and sit with interventions; exclusion
-     * criteria never score. */
-    static const double boosts[TD_FIELD_COUNT] = {
-        [TD_FIELD_TITLE] = 1.0,        [TD_FIELD_CONDITION] = 0.95, [TD_FIELD_KEYWORD] = 0.5,
-        [TD_FIELD_INTERVENTION] = 0.8, [TD_FIELD_BIOMARKER] = 0.8,  [TD_FIELD_SUMMARY] = 0.5,
-        [TD_FIELD_OUTCOME] = 0.4,      [TD_FIELD_INCLUSION] = 0.5,  [TD_FIELD_EXCLUSION] = 0.0,
-        [TD_FIELD_SPONSOR] = 0.4,      [TD_FIELD_SITE] = 0.35,      [TD_FIELD_ARM] = 0.4,
-    };
-    memcpy(settings->boost, boosts, sizeof(boosts));
+    for (int f = 0; f < TD_FIELD_COUNT; f++)
+        settings->boost[f] = INDEX_WEIGHTS[f] / TD_WDF_SCALE;
     settings->bm25 = (td_xbm25_t){.k1 = 1.2, .k2 = 0, .k3 = 1, .b = 0.75, .min_normlen = 0.5};
     settings->phrase_boost = 0.5;
     settings->expand = true;
+}
+
+bool td_search_settings_are_index_weights(const td_search_settings_t *settings)
+{
+    for (int f = 0; f < TD_FIELD_COUNT; f++)
+        if (settings->boost[f] != INDEX_WEIGHTS[f] / TD_WDF_SCALE)
+            return false;
+    return true;
+}
+
+td_xbm25_t td_search_bm25(const td_search_settings_t *settings)
+{
+    td_xbm25_t bm25 = settings->bm25;
+    bm25.k1 *= TD_WDF_SCALE;
+    return bm25;
 }
 
 /* Sets *error (when not NULL) to a malloc'd message; returns TD_ERR_BAD_INPUT.
@@ -755,7 +776,7 @@ static td_status_t run_one(run_t *r, const td_xquery_t *query, bool sorted, uint
     if (status != TD_OK)
         return xapian_fail(r, status, td_xdb_last_error(s->db));
     td_xenquire_set_query(enquire, query);
-    td_xenquire_set_bm25(enquire, s->settings.bm25);
+    td_xenquire_set_bm25(enquire, td_search_bm25(&s->settings));
     const td_search_request_t *request = r->request;
     if (sorted && request->sort != TD_SORT_RELEVANCE && request->sort != TD_SORT_DISTANCE) {
         unsigned slot = request->sort == TD_SORT_START     ? TD_SLOT_START_DATE

@@ -64,8 +64,18 @@ typedef struct td_search_settings {
 
 /* The defaults, close to ClinicalTrials.gov's field weights: title and
  * condition highest, interventions and biomarkers next, summary lower,
- * exclusion criteria 0 (they never raise a score). */
+ * exclusion criteria 0 (they never raise a score). They are the weights
+ * the index is built with (td_schema.h TD_WEIGHT_*). */
 void td_search_settings_default(td_search_settings_t *settings);
+
+/* Whether every boost is the index's weight (the default): then free text
+ * searches every field through one all-fields term per word (BM25F),
+ * faster than one term per field, with the same field weights. */
+bool td_search_settings_are_index_weights(const td_search_settings_t *settings);
+
+/* The BM25 parameters Xapian runs with: the settings', with k1 scaled to
+ * the index's term weights (td_schema.h TD_WDF_SCALE). */
+td_xbm25_t td_search_bm25(const td_search_settings_t *settings);
 
 /* Sets one setting by name: "boost.<field>" (e.g. "boost.title"),
  * "bm25.k1", "bm25.k2", "bm25.k3", "bm25.b", "bm25.min_normlen",
@@ -146,7 +156,7 @@ typedef struct td_query_error {
 
 /* Why a hit matched: one entry per matching (field, query word). */
 typedef struct td_match {
-    const char *field; /* td_field_name(), or "phrase" for the positional copy */
+    const char *field; /* td_field_name() */
     char *term;        /* what matched, readable: "palbociclib", "HER2-negative status" */
     char *query;       /* the query text it came from: "CDK4/6 inhibitor" */
     char *via;         /* for an expansion, the trial's own words that gave it

@@ -150,7 +150,7 @@ Test(index, build_indexes_the_sample_corpus)
     cr_assert_geq(term_frequency(db, "XFcountry=china"), 2);
     cr_assert_geq(term_frequency(db, "ZXDmetastat"), 10);
     cr_assert_geq(term_frequency(db, "breast"), 20, "titles and conditions keep unprefixed words");
-    cr_assert_eq(term_frequency(db, "Zmetastat"), 0, "stems live in the fields only");
+    cr_assert_geq(term_frequency(db, "Zmetastat"), 10, "all-fields stems");
     /* A word that is its own stem is indexed once, as the stem. */
     cr_assert_geq(term_frequency(db, "ZXCcancer"), 20);
     cr_assert_eq(term_frequency(db, "XCcancer"), 0);
@@ -517,4 +517,54 @@ Test(index, spelling_counts_every_occurrence_however_the_index_was_written)
     free(one_shard);
     free(two_shards);
     free(updated);
+}
+
+/* The wdf of `term` in the index's only document (0 when it lacks it). */
+static uint32_t wdf_of(const char *db_name, const char *term)
+{
+    td_xdb_t *db;
+    char *error = NULL;
+    cr_assert_eq(td_xdb_open(db_name, TD_XDB_READ, &db, &error), TD_OK, "%s", error);
+    td_xdoc_t *doc;
+    td_xlist_t *terms;
+    cr_assert_eq(td_xdb_get_document(db, 1, &doc), TD_OK);
+    cr_assert_eq(td_xdoc_terms(doc, &terms), TD_OK);
+    uint32_t wdf = 0;
+    for (size_t i = 0; i < td_xlist_count(terms); i++)
+        if (strcmp(td_xlist_string(terms, i, NULL), term) == 0)
+            wdf = (uint32_t) td_xlist_number(terms, i);
+    td_xlist_free(terms);
+    td_xdoc_free(doc);
+    td_xdb_close(db);
+    return wdf;
+}
+
+Test(index, all_fields_terms_weigh_each_occurrence_by_its_field)
+{
+    static const char record[] =
+        "{\"protocolSection\": {"
+        "\"identificationModule\": {\"nctId\": \"NCT99100001\","
+        " \"briefTitle\": \"ESR1 testing in patients\"},"
+        "\"descriptionModule\": {\"briefSummary\": \"Patients with ESR1 variants; ESR1 again.\"},"
+        "\"eligibilityModule\": {\"eligibilityCriteria\":"
+        " \"Inclusion Criteria:\\n* adults\\nExclusion Criteria:\\n* glioma\\n* ESR1 unknown\"}}}";
+    free(td_test_write(td_test_dir, "one.json", record, strlen(record)));
+    char *db = td_test_path("one.db");
+    char *source = td_test_path("one.json");
+    cr_assert_eq(build(db, source).added, 1);
+    /* A field's own terms count TD_WDF_SCALE an occurrence. */
+    cr_assert_eq(wdf_of(db, "Sesr1"), TD_WDF_SCALE);
+    cr_assert_eq(wdf_of(db, "XDesr1"), 2 * TD_WDF_SCALE);
+    cr_assert_eq(wdf_of(db, "XXesr1"), TD_WDF_SCALE);
+    /* The all-fields term counts each field's weight; exclusion criteria
+     * add nothing. */
+    cr_assert_eq(wdf_of(db, "esr1"), TD_WEIGHT_TITLE + 2 * TD_WEIGHT_SUMMARY);
+    cr_assert_eq(wdf_of(db, "Zpatient"), TD_WEIGHT_TITLE + TD_WEIGHT_SUMMARY);
+    cr_assert_eq(wdf_of(db, "Zglioma"), 0, "a word only in the exclusion criteria");
+    cr_assert_eq(wdf_of(db, "ZXXglioma"), TD_WDF_SCALE);
+    /* Long fields add a stemmed word only as its stem; short fields keep
+     * the word (with positions, for phrases) and weigh it too. */
+    cr_assert_eq(wdf_of(db, "patients"), TD_WEIGHT_TITLE);
+    free(db);
+    free(source);
 }

@@ -823,3 +823,71 @@ Test(search, filters_that_leave_nothing_are_not_labelled_partial)
     cr_assert(!r->partial);
     td_search_result_free(r);
 }
+
+/* The IDs of `query`'s matches on `s`, sorted (malloc'd), and the fields
+ * its first hit matched in, other than biomarker ("title condition ...",
+ * in field order), in `fields`. */
+static char *ids_and_fields(td_searcher_t *s, const char *query, char *fields, size_t size)
+{
+    td_search_request_t request = td_search_request_default(query);
+    request.limit = 1000;
+    request.partial_ok = false;
+    request.explain = true;
+    td_search_result_t *r = NULL;
+    cr_assert_eq(td_search(s, &request, &r, NULL), TD_OK, "%s", query);
+    char(*list)[16] = calloc(r->hit_count + 1, 16);
+    for (size_t i = 0; i < r->hit_count; i++)
+        hit_id(&r->hits[i], list[i]);
+    qsort(list, r->hit_count, 16, (int (*)(const void *, const void *)) strcmp);
+    char *out = calloc(r->hit_count * 13 + 1, 1);
+    for (size_t i = 0; i < r->hit_count; i++)
+        strcat(strcat(out, list[i]), " ");
+    fields[0] = '\0';
+    for (int f = 0; f < TD_FIELD_COUNT; f++) {
+        bool matched = false;
+        for (size_t k = 0; r->hit_count && k < r->hits[0].match_count; k++)
+            matched |= strcmp(r->hits[0].matches[k].field, td_field_name((td_field_t) f)) == 0;
+        if (matched && f != TD_FIELD_BIOMARKER)
+            snprintf(fields + strlen(fields), size - strlen(fields), "%s ",
+                     td_field_name((td_field_t) f));
+    }
+    free(list);
+    td_search_result_free(r);
+    return out;
+}
+
+Test(search, all_fields_terms_match_what_the_fields_match)
+{
+    /* A boost off the index's weights searches field by field: the same
+     * trials must match, and explanations name the same fields. */
+    td_search_settings_t per_field;
+    td_search_settings_default(&per_field);
+    cr_assert(td_search_settings_are_index_weights(&per_field));
+    cr_assert_eq(td_search_settings_set(&per_field, "boost.title", "0.99", NULL), TD_OK);
+    cr_assert_not(td_search_settings_are_index_weights(&per_field));
+    char *db = td_test_path("sample.db"), *error = NULL;
+    td_searcher_t *fields = NULL;
+    cr_assert_eq(td_searcher_open(db, &per_field, &fields, &error), TD_OK, "%s", error);
+    static const char *const queries[] = {
+        "breast cancer", "T-DXd", "HER2-low", "palbociclib letrozole", "CDK4/6 inhibitor",
+        "ESR1 mutation", "quality of life", "metastatic", "China", "Enhertu"};
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        char seen[256];
+        char *all = ids_and_fields(searcher, queries[i], seen, sizeof(seen));
+        char *each = ids_and_fields(fields, queries[i], seen, sizeof(seen));
+        cr_assert_str_eq(all, each, "%s", queries[i]);
+        cr_assert_neq(strlen(all), 0, "%s: the check needs some matching trials", queries[i]);
+        free(all);
+        free(each);
+    }
+    /* One trial's words found through the all-fields terms are explained
+     * in each field that holds them, as the fields' own terms say. */
+    char all_fields_seen[256], per_field_seen[256];
+    free(ids_and_fields(searcher, "ESR1 id:NCT99000006", all_fields_seen, sizeof(all_fields_seen)));
+    free(ids_and_fields(fields, "ESR1 id:NCT99000006", per_field_seen, sizeof(per_field_seen)));
+    cr_assert_str_eq(all_fields_seen, per_field_seen);
+    cr_assert(strstr(all_fields_seen, "title") && strstr(all_fields_seen, "summary"), "%s",
+              all_fields_seen);
+    td_searcher_free(fields);
+    free(db);
+}
