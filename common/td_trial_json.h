@@ -6,7 +6,8 @@
  *   TD_TRIAL_JSON_FULL     every field of the record model; what `show`
  *                          prints and what the content hash covers
  *   TD_TRIAL_JSON_DISPLAY  what a search result shows; stored as the
- *                          Xapian document data
+ *                          Xapian document data, which every hit reads, so
+ *                          it stays small: no site list, a cut summary
  *
  * Keys follow the ClinicalTrials.gov API v2 spelling and enumerations its
  * tokens (the td_*_name functions of td_trial.h). An absent value is left
@@ -49,13 +50,13 @@
  *   nctId, briefTitle, acronym, briefSummary, overallStatus, phases [..],
  *   studyType, conditions [..], interventionNames [..], startDate,
  *   primaryCompletionDate, lastUpdateDate, enrollment, sex, minimumAge,
- *   maximumAge, leadSponsor, hasResults,
- *   locations [{facility, city, state, country, status, lat, lon}]
+ *   maximumAge, leadSponsor, hasResults
  * where dates and enrollment are as in the FULL view, interventionNames
  * holds the names of the interventions, the ages are text as the registry
  * writes them ("18 Years", "1 Year", "6 Months"), leadSponsor is the lead
  * sponsor's name (a string), and briefSummary is cut as described at
- * TD_TRIAL_JSON_SUMMARY_MAX. Every location is kept.
+ * TD_TRIAL_JSON_SUMMARY_MAX. The sites are left to the FULL view: a trial
+ * can list thousands, and every hit reads its DISPLAY JSON.
  *
  * Example (DISPLAY, shortened):
  *   {"nctId":"NCT09000001","briefTitle":"Trastuzumab ...","overallStatus":

@@ -321,15 +321,13 @@ static json_t *outcomes(json_builder_t *b, const td_outcome_t *outcomes, size_t 
     return array;
 }
 
-/* A site: every part in the FULL view, no zip in the DISPLAY view. */
-static json_t *location(json_builder_t *b, const td_location_t *site, td_trial_json_view_t view)
+static json_t *location(json_builder_t *b, const td_location_t *site)
 {
     json_t *item = made(b, json_object());
     put_string(b, item, "facility", site->facility);
     put_string(b, item, "city", site->city);
     put_string(b, item, "state", site->state);
-    if (view == TD_TRIAL_JSON_FULL)
-        put_string(b, item, "zip", site->zip);
+    put_string(b, item, "zip", site->zip);
     put_string(b, item, "country", site->country);
     put_enum(b, item, "status", td_overall_status_name(site->status));
     if (site->has_geo) {
@@ -339,11 +337,11 @@ static json_t *location(json_builder_t *b, const td_location_t *site, td_trial_j
     return item;
 }
 
-static json_t *locations(json_builder_t *b, const td_trial_t *trial, td_trial_json_view_t view)
+static json_t *locations(json_builder_t *b, const td_trial_t *trial)
 {
     json_t *array = made(b, json_array());
     for (size_t i = 0; array && i < trial->location_count; i++)
-        append(b, array, location(b, &trial->locations[i], view));
+        append(b, array, location(b, &trial->locations[i]));
     return array;
 }
 
@@ -433,7 +431,7 @@ static void build_full(json_builder_t *b, json_t *root, const td_trial_t *t)
     for (size_t i = 0; collaborators && i < t->collaborator_count; i++)
         append(b, collaborators, sponsor(b, &t->collaborators[i]));
     put(b, root, "collaborators", collaborators);
-    put(b, root, "locations", locations(b, t, TD_TRIAL_JSON_FULL));
+    put(b, root, "locations", locations(b, t));
     put(b, root, "hasResults", made(b, json_boolean(t->has_results)));
 }
 
@@ -463,7 +461,6 @@ static void build_display(json_builder_t *b, json_t *root, const td_trial_t *t)
     put_age_text(b, root, "maximumAge", &t->maximum_age);
     put_string(b, root, "leadSponsor", t->lead_sponsor.name);
     put(b, root, "hasResults", made(b, json_boolean(t->has_results)));
-    put(b, root, "locations", locations(b, t, TD_TRIAL_JSON_DISPLAY));
 }
 
 /* Builds the tree of one view; NULL (with *status set) on failure. */

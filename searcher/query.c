@@ -1500,11 +1500,10 @@ static bool find_place(parser_t *p, const char *name, double *latitude, double *
     if (td_xenquire_mset(enquire, 0, 20, 0, &mset) != TD_OK)
         goto done;
     for (size_t i = 0; i < td_xmset_size(mset) && !found; i++) {
-        char *data = NULL;
-        size_t len = 0;
-        if (td_xmset_data(mset, i, &data, &len) != TD_OK)
+        char *record = NULL;
+        if (td_hit_record(mset, i, &record) != TD_OK)
             continue;
-        json_t *root = json_loads(data, 0, NULL); /* the display part, up to the NUL */
+        json_t *root = json_loads(record, 0, NULL);
         json_t *site;
         size_t k;
         json_array_foreach(json_object_get(root, "locations"), k, site)
@@ -1519,7 +1518,7 @@ static bool find_place(parser_t *p, const char *name, double *latitude, double *
             }
         }
         json_decref(root);
-        free(data);
+        free(record);
     }
 done:
     td_xmset_free(mset);

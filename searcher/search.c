@@ -718,7 +718,7 @@ static td_status_t record_of(td_xdoc_t *doc, char **json)
     return status;
 }
 
-static td_status_t hit_record(td_xmset_t *mset, size_t index, char **json)
+td_status_t td_hit_record(td_xmset_t *mset, size_t index, char **json)
 {
     td_xdoc_t *doc = NULL;
     td_status_t status = td_xmset_document(mset, index, &doc);
@@ -748,7 +748,7 @@ static td_status_t take_hits(run_t *r, td_xmset_t *mset, size_t from, size_t max
             continue;
         /* The whole record: every site, every text. */
         char *record = NULL;
-        status = hit_record(mset, i, &record);
+        status = td_hit_record(mset, i, &record);
         if (status != TD_OK)
             return xapian_fail(r, status, "cannot read a trial's record");
         if (r->parsed->geo.set)

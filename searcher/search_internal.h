@@ -92,6 +92,11 @@ void td_qnode_free(td_qnode_t *node);
 td_status_t td_query_fail(td_query_error_t *error, size_t position, const char *hint,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* ---- search.c ---- */
+
+/* The whole record (FULL JSON) of the hit at `index`, malloc'd into *json. */
+td_status_t td_hit_record(td_xmset_t *mset, size_t index, char **json);
+
 /* ---- build.c ---- */
 
 /* One word of a query as the searcher uses it: where it came from and the
