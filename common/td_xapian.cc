@@ -1052,6 +1052,15 @@ td_status_t td_xquery_new_scaled(const td_xquery_t *query, double factor, td_xqu
         out, [&] { return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query->query, factor); });
 }
 
+td_status_t td_xquery_new_constant(double weight, td_xquery_t **out)
+{
+    assert(weight >= 0);
+    // A standard posting source, so a remote database can run it too.
+    return new_query(out, [&] {
+        return Xapian::Query((new Xapian::FixedWeightPostingSource(weight))->release());
+    });
+}
+
 td_status_t td_xquery_new_value_range(unsigned slot, const char *low, size_t low_len,
                                       const char *high, size_t high_len, td_xquery_t **out)
 {

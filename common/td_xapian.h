@@ -513,6 +513,9 @@ td_status_t td_xquery_new_compound(td_xop_t op, const td_xquery_t *const *childr
  * filter). */
 td_status_t td_xquery_new_scaled(const td_xquery_t *query, double factor, td_xquery_t **out);
 
+/* Matches every document, each with the weight `weight` (>= 0). */
+td_status_t td_xquery_new_constant(double weight, td_xquery_t **out);
+
 /* Matches documents whose value in `slot` lies between `low` and `high`
  * inclusive, compared byte-wise. A NULL bound is open; at least one must be
  * given. */

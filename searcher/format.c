@@ -583,6 +583,18 @@ static void put_hit_facts(FILE *out, const json_t *record, int indent, bool colo
     fputc('\n', out);
 }
 
+/* "62 years, female", "8 months": the patient a description spoke of. */
+static void patient_text(const td_patient_t *patient, char *buf, size_t size)
+{
+    size_t unit_len = strlen(patient->age_unit);
+    if (patient->age == 1)
+        unit_len--; /* "1 year" */
+    const char *sex = patient->sex == TD_SEX_FEMALE ? ", female"
+                      : patient->sex == TD_SEX_MALE ? ", male"
+                                                    : "";
+    snprintf(buf, size, "%d %.*s%s", patient->age, (int) unit_len, patient->age_unit, sex);
+}
+
 static void text_hit(FILE *out, const td_hit_t *hit, int width, const td_render_options_t *options)
 {
     bool color = options->color;
@@ -612,6 +624,13 @@ static void text_hit(FILE *out, const td_hit_t *hit, int width, const td_render_
     fputc('\n', out);
 
     put_hit_facts(out, record, indent, color);
+    if (hit->rules_out_patient) {
+        fprintf(out, "%*s", indent, "");
+        style(out, color, ANSI_YELLOW);
+        fputs("Its age or sex limits rule the patient out", out);
+        unstyle(out, color, ANSI_YELLOW);
+        fputc('\n', out);
+    }
     const json_t *conditions = get_list(record, "conditions");
     if (conditions) {
         put_label(out, indent, "Conditions: ", color);
@@ -685,6 +704,12 @@ static void text_result(FILE *out, const td_search_result_t *result,
               out);
         unstyle(out, color, ANSI_YELLOW);
         fputc('\n', out);
+    }
+    if (result->has_patient) {
+        char patient[64];
+        patient_text(&result->patient, patient, sizeof(patient));
+        fprintf(out, "Patient: %s. Trials whose age and sex limits admit them rank first.\n",
+                patient);
     }
     if (result->total == 0) {
         fputs("No trials match", out);
@@ -820,7 +845,7 @@ static json_t *snippet_json(const td_snippet_t *snippet, bool *ok)
     return object;
 }
 
-static json_t *hit_json(const td_hit_t *hit, bool *ok)
+static json_t *hit_json(const td_hit_t *hit, bool has_patient, bool *ok)
 {
     json_t *object = json_object();
     if (!object) {
@@ -841,6 +866,8 @@ static json_t *hit_json(const td_hit_t *hit, bool *ok)
     if (hit->has_distance)
         put_real(object, "distance_km", hit->distance_km, ok);
     put_text(object, "nearest_site", hit->nearest_site, ok);
+    if (has_patient)
+        put(object, "admits_patient", json_boolean(!hit->rules_out_patient), ok);
     if (hit->snippet.text)
         put(object, "snippet", snippet_json(&hit->snippet, ok), ok);
     if (hit->match_count > 0) {
@@ -875,10 +902,22 @@ static json_t *result_json(const td_search_result_t *result, const td_render_opt
     put(root, "total", json_integer(result->total), ok);
     put(root, "revision", json_integer((json_int_t) result->revision), ok);
     put(root, "partial", json_boolean(result->partial), ok);
+    if (result->has_patient) {
+        const td_patient_t *patient = &result->patient;
+        json_t *object = json_object();
+        put(object, "age", json_integer(patient->age), ok);
+        put_text(object, "age_unit", patient->age_unit, ok);
+        put(object, "sex",
+            patient->sex == TD_SEX_UNSET
+                ? json_null()
+                : json_string(patient->sex == TD_SEX_FEMALE ? "female" : "male"),
+            ok);
+        put(root, "patient", object, ok);
+    }
     put_real(root, "seconds", result->seconds, ok);
     json_t *hits = json_array();
     for (size_t i = 0; hits && i < result->hit_count; i++)
-        append(hits, hit_json(&result->hits[i], ok), ok);
+        append(hits, hit_json(&result->hits[i], result->has_patient, ok), ok);
     put(root, "hits", hits, ok);
     if (options->facets && result->has_facets) {
         json_t *facets = json_object();

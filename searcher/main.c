@@ -40,6 +40,8 @@ static const char USAGE[] =
     "  synonyms and drug classes expand: Enhertu = T-DXd = DS-8201a = trastuzumab\n"
     "  deruxtecan; drug:\"CDK4/6 inhibitor\" finds palbociclib trials. Biomarker\n"
     "  signs are never operators: HER2-, HER2 -low, ER- PR- HER2-, HR+/HER2-.\n"
+    "  text that states an age describes a patient (\"a 62-year-old woman with\n"
+    "  ...\", \"79 yo F\"): trials whose age and sex limits admit them rank first\n"
     "Filters (they restrict, never rank):\n"
     "  status:recruiting   (rec, not, act, enr, com, ter, sus, wit, unk, open;\n"
     "                       lists: status:rec,not)\n"
@@ -67,6 +69,7 @@ static const char USAGE[] =
     "      --strict         no partial matches when nothing matches every word\n"
     "      --no-expand      no synonyms, drug classes or biomarker tokens: plain\n"
     "                       words and stems (the benchmarks' reference setting)\n"
+    "      --no-patient     do not read a patient's age and sex from the text\n"
     "      --boost FIELD=W  a field's weight: title, condition, keyword,\n"
     "                       intervention, biomarker, summary, outcome, inclusion,\n"
     "                       exclusion, sponsor, site, arm (repeatable); boosts\n"
@@ -74,7 +77,8 @@ static const char USAGE[] =
     "                       by field, which is slower\n"
     "      --bm25 K=V,...   BM25 parameters: k1, k2, k3, b, min_normlen\n"
     "      --config FILE    settings as 'key = value' lines (boost.title = 1.2,\n"
-    "                       bm25.k1 = 1.2, phrase_boost = 0.5, expand = 0);\n"
+    "                       bm25.k1 = 1.2, phrase_boost = 0.5, expand = 0,\n"
+    "                       patient = 0);\n"
     "                       default\n"
     "                       ~/.config/trialdex/search.conf when it exists\n"
     "      --color WHEN     auto (default: on a terminal), always, never\n"
@@ -276,6 +280,8 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->request.partial_ok = false;
         } else if (OPTION("--no-expand", NULL)) {
             a->settings.expand = false;
+        } else if (OPTION("--no-patient", NULL)) {
+            a->settings.patient = false;
         } else if (OPTION("--boost", NULL)) {
             const char *v = VALUE();
             status = v ? apply_boost(a, v) : usage_error("%s needs FIELD=WEIGHT", arg);

@@ -56,6 +56,7 @@ void td_qnode_free(td_qnode_t *node)
 void td_parsed_query_clear(td_parsed_query_t *parsed)
 {
     td_qnode_free(parsed->root);
+    td_xquery_free(parsed->rules_out);
     memset(parsed, 0, sizeof(*parsed));
 }
 
@@ -771,15 +772,10 @@ done:
     return out;
 }
 
-/* age:45: the trial's age range admits a 45-year-old (no minimum or one at
- * most 45, and no maximum or one at least 45). */
-static td_status_t parse_age(parser_t *p, const char *value, size_t position, td_xquery_t **out)
+/* The trials whose age range admits someone `days` old (no minimum or one
+ * at most that, and no maximum or one at least that). */
+static td_status_t age_query(parser_t *p, double days, td_xquery_t **out)
 {
-    double days;
-    if (!parse_age_days(value, &days))
-        return filter_fail(p, position,
-                           "an age in years (age:45), or with a unit: age:18mo, age:3w, age:10d",
-                           "bad age '%s'", value);
     char encoded[TD_XSORTABLE_MAX];
     size_t len = td_xsortable_serialise(days, encoded);
     td_xquery_t *minimum = slot_range(p, TD_SLOT_MINIMUM_AGE, NULL, 0, encoded, len, true);
@@ -792,6 +788,17 @@ static td_status_t parse_age(parser_t *p, const char *value, size_t position, td
     td_xquery_free(minimum);
     td_xquery_free(maximum);
     return p->status = status;
+}
+
+/* age:45: the trial's age range admits a 45-year-old. */
+static td_status_t parse_age(parser_t *p, const char *value, size_t position, td_xquery_t **out)
+{
+    double days;
+    if (!parse_age_days(value, &days))
+        return filter_fail(p, position,
+                           "an age in years (age:45), or with a unit: age:18mo, age:3w, age:10d",
+                           "bad age '%s'", value);
+    return age_query(p, days, out);
 }
 
 /* "2020", "2020-05", "2020-05-17" (or "May 2020", as td_date_parse reads
@@ -1443,6 +1450,54 @@ static bool node_has_text(const td_qnode_t *node, bool negated)
     return false;
 }
 
+/* The patient the first free text that states an age describes (not a
+ * phrase, a field's words or words under NOT); the words that state the age
+ * are blanked, as they say nothing a trial's text should match. */
+static bool find_patient(td_qnode_t *node, bool negated, td_patient_t *patient)
+{
+    if (!node)
+        return false;
+    size_t start, end;
+    if (node->kind == TD_QNODE_TEXT && !negated && node->scope == TD_SCOPE_ALL && !node->exact &&
+        !node->wildcard && td_patient_read(node->text, patient, &start, &end)) {
+        memset(node->text + start, ' ', end - start);
+        return true;
+    }
+    for (size_t i = 0; i < node->child_count; i++)
+        if (find_patient(node->children[i], negated || node->kind == TD_QNODE_NOT, patient))
+            return true;
+    return false;
+}
+
+/* The trials whose limits rule `patient` out: a minimum age above theirs, a
+ * maximum below it, or the other sex only. Ages are whole days. */
+static td_status_t rules_out_query(parser_t *p, const td_patient_t *patient, td_xquery_t **out)
+{
+    char above[TD_XSORTABLE_MAX], below[TD_XSORTABLE_MAX];
+    size_t above_len = td_xsortable_serialise(patient->age_days + 1, above);
+    size_t below_len = td_xsortable_serialise(patient->age_days - 1, below);
+    td_xquery_t *parts[3] = {0};
+    size_t n = 0;
+    if (td_xquery_new_value_range(TD_SLOT_MINIMUM_AGE, above, above_len, NULL, 0, &parts[n]) ==
+        TD_OK)
+        n++;
+    if (n == 1 && td_xquery_new_value_range(TD_SLOT_MAXIMUM_AGE, NULL, 0, below, below_len,
+                                            &parts[n]) == TD_OK)
+        n++;
+    if (n == 2 && patient->sex != TD_SEX_UNSET) {
+        const char *other = patient->sex == TD_SEX_FEMALE ? "male" : "female";
+        parts[n] = terms_query(p, "sex", &other, 1, false);
+        n += parts[n] != NULL;
+    }
+    size_t wanted = patient->sex != TD_SEX_UNSET ? 3 : 2;
+    if (n != wanted ||
+        td_xquery_new_compound(TD_XOP_OR, (const td_xquery_t *const *) parts, n, 0, out) != TD_OK)
+        p->status = TD_ERR_NO_MEMORY;
+    for (size_t i = 0; i < n; i++)
+        td_xquery_free(parts[i]);
+    return p->status;
+}
+
 td_status_t td_query_parse(td_searcher_t *searcher, const char *text, td_parsed_query_t *out,
                            td_query_error_t *error)
 {
@@ -1476,8 +1531,16 @@ td_status_t td_query_parse(td_searcher_t *searcher, const char *text, td_parsed_
         return p.status;
     }
     out->root = root;
+    if (find_patient(root, false, &out->patient) &&
+        rules_out_query(&p, &out->patient, &out->rules_out) == TD_OK)
+        out->has_patient = true;
     out->has_text = node_has_text(root, false);
-    return TD_OK;
+    if (p.status != TD_OK) {
+        td_parsed_query_clear(out);
+        if (error)
+            td_query_fail(error, 0, NULL, "out of memory");
+    }
+    return p.status;
 }
 
 /* ---- the gazetteer ---- */

@@ -16,24 +16,23 @@
 #include "td_trial.h"
 #include "td_trial_json.h"
 
+/* What a trial that admits the patient a description speaks of gains:
+ * far more than any query's words weigh, so those trials rank first. Hits
+ * report their weight without it. */
+#define PATIENT_BONUS 1e9
+
 /* Queries with more words than this go straight to partial matching. */
 #define DESCRIPTION_WORDS 16
 
 /* ---- settings ---- */
 
 static const double INDEX_WEIGHTS[TD_FIELD_COUNT] = {
-    [TD_FIELD_TITLE] = TD_WEIGHT_TITLE,
-    [TD_FIELD_CONDITION] = TD_WEIGHT_CONDITION,
-    [TD_FIELD_KEYWORD] = TD_WEIGHT_KEYWORD,
-    [TD_FIELD_INTERVENTION] = TD_WEIGHT_INTERVENTION,
-    [TD_FIELD_BIOMARKER] = TD_WEIGHT_BIOMARKER,
-    [TD_FIELD_SUMMARY] = TD_WEIGHT_SUMMARY,
-    [TD_FIELD_OUTCOME] = TD_WEIGHT_OUTCOME,
-    [TD_FIELD_INCLUSION] = TD_WEIGHT_INCLUSION,
-    [TD_FIELD_EXCLUSION] = TD_WEIGHT_EXCLUSION,
-    [TD_FIELD_SPONSOR] = TD_WEIGHT_SPONSOR,
-    [TD_FIELD_SITE] = TD_WEIGHT_SITE,
-    [TD_FIELD_ARM] = TD_WEIGHT_ARM,
+    [TD_FIELD_TITLE] = TD_WEIGHT_TITLE,         [TD_FIELD_CONDITION] = TD_WEIGHT_CONDITION,
+    [TD_FIELD_KEYWORD] = TD_WEIGHT_KEYWORD,     [TD_FIELD_INTERVENTION] = TD_WEIGHT_INTERVENTION,
+    [TD_FIELD_BIOMARKER] = TD_WEIGHT_BIOMARKER, [TD_FIELD_SUMMARY] = TD_WEIGHT_SUMMARY,
+    [TD_FIELD_OUTCOME] = TD_WEIGHT_OUTCOME,     [TD_FIELD_INCLUSION] = TD_WEIGHT_INCLUSION,
+    [TD_FIELD_EXCLUSION] = TD_WEIGHT_EXCLUSION, [TD_FIELD_SPONSOR] = TD_WEIGHT_SPONSOR,
+    [TD_FIELD_SITE] = TD_WEIGHT_SITE,           [TD_FIELD_ARM] = TD_WEIGHT_ARM,
 };
 
 void td_search_settings_default(td_search_settings_t *settings)
@@ -43,6 +42,7 @@ void td_search_settings_default(td_search_settings_t *settings)
     settings->bm25 = (td_xbm25_t){.k1 = 1.2, .k2 = 0, .k3 = 1, .b = 0.75, .min_normlen = 0.5};
     settings->phrase_boost = 0.5;
     settings->expand = true;
+    settings->patient = true;
 }
 
 bool td_search_settings_are_index_weights(const td_search_settings_t *settings)
@@ -115,15 +115,18 @@ td_status_t td_search_settings_set(td_search_settings_t *settings, const char *k
         settings->phrase_boost = number;
         return TD_OK;
     }
-    if (strcmp(key, "expand") == 0) {
+    bool *flag = strcmp(key, "expand") == 0    ? &settings->expand
+                 : strcmp(key, "patient") == 0 ? &settings->patient
+                                               : NULL;
+    if (flag) {
         if (number != 0 && number != 1)
-            return message_fail(error, "expand is 0 or 1, not %s", value);
-        settings->expand = number == 1;
+            return message_fail(error, "%s is 0 or 1, not %s", key, value);
+        *flag = number == 1;
         return TD_OK;
     }
     return message_fail(error,
                         "unknown setting '%s' (settings: boost.<field>, bm25.k1, bm25.k2, "
-                        "bm25.k3, bm25.b, bm25.min_normlen, phrase_boost, expand)",
+                        "bm25.k3, bm25.b, bm25.min_normlen, phrase_boost, expand, patient)",
                         key);
 }
 
@@ -458,6 +461,9 @@ static td_status_t parse_request(td_searcher_t *s, const td_search_request_t *re
                                  td_parsed_query_t *parsed, td_query_error_t *qerr)
 {
     td_status_t status = td_query_parse(s, request->query, parsed, qerr);
+    /* Trials that admit the patient first: a ranking, so in relevance order. */
+    if (request->sort != TD_SORT_RELEVANCE || !s->settings.patient)
+        parsed->has_patient = false;
     if (status == TD_OK && request->sort == TD_SORT_DISTANCE && !parsed->geo.set) {
         td_parsed_query_clear(parsed);
         return td_query_fail(qerr, 0, "add near:PLACE or recruiting-near:PLACE to the query",
@@ -472,6 +478,21 @@ static td_status_t build_request(td_searcher_t *s, const td_parsed_query_t *pars
                                  td_build_info_t *info, td_xquery_t **out, td_query_error_t *qerr)
 {
     td_status_t status = td_build_query(s, parsed->root, partial, info, out, qerr);
+    if (status == TD_OK && parsed->has_patient) {
+        td_xquery_t *every = NULL, *bonus = NULL;
+        status = td_xquery_new_constant(PATIENT_BONUS, &every);
+        const td_xquery_t *parts[] = {every, parsed->rules_out};
+        if (status == TD_OK)
+            status = td_xquery_new_compound(TD_XOP_AND_NOT, parts, 2, 0, &bonus);
+        td_xquery_free(every);
+        if (status == TD_OK)
+            status = wrap(TD_XOP_AND_MAYBE, out, bonus);
+        if (status != TD_OK) {
+            td_xquery_free(*out);
+            *out = NULL;
+            return search_fail(qerr, status, "out of memory");
+        }
+    }
     if (status == TD_OK && parsed->geo.set && parsed->geo.radius_km > 0) {
         td_xquery_t *distance = NULL;
         status = distance_query(&parsed->geo, &distance);
@@ -744,6 +765,11 @@ static td_status_t take_hits(run_t *r, td_xmset_t *mset, size_t from, size_t max
         hit->rank = r->request->offset + (uint32_t) result->hit_count;
         hit->docid = td_xmset_docid(mset, i);
         hit->weight = td_xmset_weight(mset, i);
+        if (r->result->has_patient) {
+            hit->rules_out_patient = hit->weight < PATIENT_BONUS;
+            if (!hit->rules_out_patient)
+                hit->weight -= PATIENT_BONUS;
+        }
         if (!r->parsed->geo.set && !r->request->explain && !r->request->snippets)
             continue;
         /* The whole record: every site, every text. */
@@ -910,6 +936,8 @@ static td_status_t search_once(td_searcher_t *s, const td_search_request_t *requ
          * matched partially straight away. */
         bool description = !partial && request->partial_ok && parsed->has_text &&
                            info.word_count > DESCRIPTION_WORDS;
+        result->has_patient = parsed->has_patient;
+        result->patient = parsed->patient;
         status = description ? TD_OK : run_query(&r, query);
         if (status == TD_OK && !description && (result->total == 0 || partial))
             status = suggest(&r);

@@ -4,6 +4,7 @@
  *              filters read into Xapian queries on the way
  *   build.c    nodes -> Xapian queries: words through the analyzer, field
  *              prefixes and boosts, expansions, phrases, wildcards
+ *   patient.c  the patient a description speaks of: age and sex
  *   search.c   the searcher: settings, opening, running requests, facets,
  *              sorting, geo, suggestions, page tokens, `show`
  *   explain.c  why a hit matched, and its snippet
@@ -41,6 +42,14 @@ struct td_searcher {
     uint64_t revision;
     uint32_t doc_count;
 };
+
+/* ---- patient.c ---- */
+
+/* Reads the patient `text` describes: true, with *out filled, when the
+ * text states an age ("a 62-year-old woman", "aged 8 months", "45 yo");
+ * [*start, *end) are then the bytes that state it ("62-year-old", "79 yo
+ * F"), which say nothing a trial's words should match. */
+bool td_patient_read(const char *text, td_patient_t *out, size_t *start, size_t *end);
 
 /* ---- query.c ---- */
 
@@ -80,6 +89,11 @@ typedef struct td_parsed_query {
     td_qnode_t *root; /* NULL: match every trial */
     td_geo_t geo;
     bool has_text; /* some words can weigh */
+    /* The text describes a patient (patient.c); `rules_out` matches the
+     * trials whose age or sex limits rule them out. */
+    bool has_patient;
+    td_patient_t patient;
+    td_xquery_t *rules_out;
 } td_parsed_query_t;
 
 /* Parses `text`. On TD_ERR_BAD_QUERY, *error says where and why. */

@@ -13,6 +13,10 @@
  * restrict where words match, and filters (`status:`, `phase:`, `type:`,
  * `sex:`, `country:`, `age:`, `start:`, `updated:`, `enrollment:`, `near:`,
  * `recruiting-near:`, `within:`) restrict without changing the ranking.
+ *
+ * Text that states a patient's age ("a 62-year-old woman with ...") is read
+ * as a patient description: the trials whose age and sex limits admit the
+ * patient rank before those whose limits rule them out (settings.patient).
  */
 #ifndef TD_SEARCH_H
 #define TD_SEARCH_H
@@ -22,6 +26,7 @@
 #include <stdint.h>
 
 #include "td_status.h"
+#include "td_trial.h"
 #include "td_xapian.h"
 
 #ifdef __cplusplus
@@ -60,6 +65,8 @@ typedef struct td_search_settings {
     bool expand;         /* the analyzer's domain knowledge: lexicon concepts (synonyms, drug
                             classes) and canonical tokens (biomarker status); off, queries are
                             plain words and stems: the reference configuration of benchmarks */
+    bool patient;        /* read a patient's age and sex from a description and rank the
+                            trials that admit them first; off in the reference configuration */
 } td_search_settings_t;
 
 /* The defaults, close to ClinicalTrials.gov's field weights: title and
@@ -175,6 +182,14 @@ typedef struct td_snippet {
     size_t span_count;
 } td_snippet_t;
 
+/* The patient a description speaks of. */
+typedef struct td_patient {
+    int age;              /* in age_unit, as the text states it */
+    const char *age_unit; /* "years", "months", "weeks" or "days" */
+    double age_days;      /* as trials' age limits are counted */
+    td_sex_t sex;         /* TD_SEX_UNSET when the text does not say */
+} td_patient_t;
+
 typedef struct td_hit {
     uint32_t rank; /* 1-based over the whole result list */
     td_xdocid_t docid;
@@ -185,7 +200,9 @@ typedef struct td_hit {
     char *nearest_site;  /* "Facility, City, Country" of that site, or NULL */
     td_match_t *matches; /* with request.explain */
     size_t match_count;
-    td_snippet_t snippet; /* with request.snippets; text NULL when none */
+    td_snippet_t snippet;   /* with request.snippets; text NULL when none */
+    bool rules_out_patient; /* the result has a patient, whom the trial's age or sex
+                               limits rule out */
 } td_hit_t;
 
 /* Facet names, in display order. */
@@ -226,6 +243,8 @@ typedef struct td_search_result {
     uint32_t total;    /* matching trials (exact) */
     uint64_t revision; /* of the index searched */
     bool partial;      /* no trial matched every word; these are the best partial matches */
+    bool has_patient;  /* the query described a patient (settings.patient) */
+    td_patient_t patient;
     td_hit_t *hits;
     size_t hit_count;
     bool has_facets;

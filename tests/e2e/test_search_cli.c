@@ -246,6 +246,29 @@ Test(search_cli, settings_come_from_options_and_a_config_file)
     result_free(&base);
 }
 
+Test(search_cli, a_patient_description_says_who_it_reads)
+{
+    /* The sample's one erectile dysfunction trial is for men aged 40-75. */
+    result_t r = search("--color never 'erectile dysfunction in a 78 yo M'");
+    cr_assert_eq(r.exit_code, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "Patient: 78 years, male. Trials whose age and sex limits "
+                                     "admit them rank first.\n"),
+                       "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "NCT99000032"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "Its age or sex limits rule the patient out"), "%s", r.out);
+    result_free(&r);
+    result_t plain = search("--color never --no-patient 'erectile dysfunction in a 78 yo M'");
+    cr_assert_eq(plain.exit_code, 0, "%s", plain.err);
+    cr_assert_null(strstr(plain.out, "Patient:"), "%s", plain.out);
+    cr_assert_null(strstr(plain.out, "rule the patient out"), "%s", plain.out);
+    result_free(&plain);
+    free(td_test_write(td_test_dir, "no-patient.conf", "patient = 0\n", 12));
+    result_t configured =
+        search("--color never --config no-patient.conf 'erectile dysfunction in a 78 yo M'");
+    cr_assert_null(strstr(configured.out, "Patient:"), "%s", configured.out);
+    result_free(&configured);
+}
+
 Test(search_cli, the_real_corpus_when_present)
 {
     struct stat st;

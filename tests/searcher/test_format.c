@@ -34,9 +34,7 @@ static char display_1[] =
     "\"startDate\":{\"date\":\"2023-05-17\",\"type\":\"ACTUAL\"},\"lastUpdateDate\":{\"date\":"
     "\"2024-06-01\",\"type\":\"ACTUAL\"},\"enrollment\":{\"count\":557,\"type\":\"ESTIMATED\"},"
     "\"sex\":\"ALL\",\"minimumAge\":\"18 Years\",\"leadSponsor\":\"Daiichi Sankyo\","
-    "\"hasResults\":false,\"locations\":[{\"facility\":\"Memorial Sloan Kettering\",\"city\":"
-    "\"New York\",\"state\":\"New York\",\"country\":\"United States\",\"status\":"
-    "\"RECRUITING\",\"lat\":40.76,\"lon\":-73.95}]}";
+    "\"hasResults\":false}";
 
 /* A title with a comma and quotes, a condition with a comma, and more
  * interventions than a line holds. */
@@ -383,8 +381,6 @@ Test(format, json_is_one_line_that_parses_back)
     json_t *record = json_object_get(first, "record");
     cr_assert_str_eq(string_at(record, "nctId"), "NCT09000001");
     cr_assert_str_eq(string_at(record, "minimumAge"), "18 Years");
-    json_t *site = json_array_get(json_object_get(record, "locations"), 0);
-    cr_assert_float_eq(json_real_value(json_object_get(site, "lat")), 40.76, 1e-12);
 
     /* no distance, snippet or matches: no keys for them */
     json_t *second = json_array_get(hits_json, 1);
@@ -400,6 +396,58 @@ Test(format, json_is_one_line_that_parses_back)
     cr_assert_null(json_object_get(third, "record"));
     cr_assert_null(json_object_get(third, "nct_id"));
     json_decref(root);
+    free(text);
+}
+
+/* The sample as the answer to a description of a 62-year-old woman, whom
+ * the second hit's limits rule out. */
+static td_search_result_t *patient_sample(void)
+{
+    td_search_result_t *r = sample();
+    r->has_patient = true;
+    r->patient = (td_patient_t){62, "years", 22645, TD_SEX_FEMALE};
+    hits[1].rules_out_patient = true;
+    return r;
+}
+
+Test(format, text_names_the_patient_and_the_trials_that_rule_them_out)
+{
+    char *text = render(patient_sample(), options_for(TD_OUTPUT_TEXT));
+    ASSERT_HAS(text, "Patient: 62 years, female. Trials whose age and sex limits admit them "
+                     "rank first.\n3 trials match");
+    const char *second = strstr(text, "\n2. ");
+    const char *third = strstr(text, "\n3. ");
+    const char *line = "Its age or sex limits rule the patient out\n";
+    const char *mark = strstr(text, line);
+    cr_assert(second && third && mark, "%s", text);
+    cr_assert(mark > second && mark < third, "only under the second hit:\n%s", text);
+    cr_assert_null(strstr(mark + strlen(line), line), "%s", text);
+    free(text);
+
+    td_search_result_t *r = patient_sample();
+    r->patient = (td_patient_t){1, "years", 365, TD_SEX_UNSET};
+    text = render(r, options_for(TD_OUTPUT_TEXT));
+    ASSERT_HAS(text, "Patient: 1 year. Trials");
+    free(text);
+}
+
+Test(format, json_holds_the_patient_and_whether_each_hit_admits_them)
+{
+    char *text = render(patient_sample(), options_for(TD_OUTPUT_JSON));
+    json_t *root = parse(text);
+    json_t *patient = json_object_get(root, "patient");
+    cr_assert_eq(json_integer_value(json_object_get(patient, "age")), 62);
+    cr_assert_str_eq(string_at(patient, "age_unit"), "years");
+    cr_assert_str_eq(string_at(patient, "sex"), "female");
+    json_t *hits_json = json_object_get(root, "hits");
+    cr_assert(json_is_true(json_object_get(json_array_get(hits_json, 0), "admits_patient")));
+    cr_assert(json_is_false(json_object_get(json_array_get(hits_json, 1), "admits_patient")));
+    json_decref(root);
+    free(text);
+
+    /* No patient: neither key. */
+    text = render(sample(), options_for(TD_OUTPUT_JSON));
+    ASSERT_LACKS(text, "patient");
     free(text);
 }
 

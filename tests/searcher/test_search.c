@@ -211,6 +211,91 @@ Test(search, age_filter_admits_the_age)
     assert_same(ids("age:12mo"), expected(admits_age, &baby), "age:12mo");
 }
 
+/* The trial of a hit, from the records read beside the index. */
+static const td_trial_t *hit_trial(const td_hit_t *hit)
+{
+    char id[16];
+    hit_id(hit, id);
+    for (size_t i = 0; i < records.trial_count; i++)
+        if (strcmp(records.trials[i]->nct_id, id) == 0)
+            return records.trials[i];
+    cr_assert_fail("%s is not in the sample", id);
+    return NULL;
+}
+
+Test(search, a_described_patient_ranks_the_trials_that_admit_them_first)
+{
+    /* The breast cancer trials of the sample include some up to 55 or 70
+     * years, and one for men only. */
+    const char *query = "A 72-year-old woman with metastatic breast cancer progressing on "
+                        "letrozole and palbociclib, looking for a trial of a new endocrine "
+                        "therapy or an antibody-drug conjugate near her home";
+    td_search_result_t *result = run(query, 100);
+    cr_assert(result->has_patient);
+    cr_assert_eq(result->patient.age, 72);
+    cr_assert_str_eq(result->patient.age_unit, "years");
+    cr_assert_eq(result->patient.sex, TD_SEX_FEMALE);
+    int32_t days = (int32_t) floor(72 * 365.25);
+    size_t admitted = 0, ruled_out = 0;
+    for (size_t i = 0; i < result->hit_count; i++) {
+        const td_hit_t *hit = &result->hits[i];
+        const td_trial_t *t = hit_trial(hit);
+        bool admits = admits_age(t, &days) && t->sex != TD_SEX_MALE;
+        cr_assert_eq(hit->rules_out_patient, !admits, "%s", t->nct_id);
+        /* Every trial that admits her comes before every one that does not. */
+        if (admits)
+            cr_assert_eq(ruled_out, 0, "%s ranks after a trial that rules her out", t->nct_id);
+        cr_assert_lt(hit->weight, 1e6, "the weight is the words' alone");
+        admitted += admits;
+        ruled_out += !admits;
+    }
+    cr_assert_gt(admitted, 0);
+    cr_assert_gt(ruled_out, 0, "the check needs trials that rule her out");
+    td_search_result_free(result);
+
+    /* With patient reading off, the same words rank as words. */
+    td_search_settings_t settings;
+    td_search_settings_default(&settings);
+    cr_assert_eq(td_search_settings_set(&settings, "patient", "0", NULL), TD_OK);
+    char *db = td_test_path("sample.db"), *error = NULL;
+    td_searcher_t *plain = NULL;
+    cr_assert_eq(td_searcher_open(db, &settings, &plain, &error), TD_OK, "%s", error);
+    td_search_request_t request = td_search_request_default(query);
+    request.limit = 100;
+    cr_assert_eq(td_search(plain, &request, &result, NULL), TD_OK);
+    cr_assert_not(result->has_patient);
+    bool reordered = false;
+    for (size_t i = 1; i < result->hit_count; i++) {
+        cr_assert_not(result->hits[i].rules_out_patient);
+        reordered |= result->hits[i].weight > result->hits[i - 1].weight;
+    }
+    cr_assert_not(reordered, "by weight alone");
+    td_search_result_free(result);
+    td_searcher_free(plain);
+    free(db);
+}
+
+Test(search, the_words_that_state_an_age_are_not_searched_for)
+{
+    /* "79 yo F" states the patient; trials need not contain "79" or "yo". */
+    assert_same(ids("asthma 79 yo F"), ids("asthma"), "asthma 79 yo F");
+    assert_same(ids("otitis in a 12-month-old"), ids("otitis"), "otitis in a 12-month-old");
+    td_search_result_t *result = run("asthma 79 yo F", 10);
+    cr_assert(result->has_patient);
+    cr_assert_eq(result->patient.sex, TD_SEX_FEMALE);
+    td_search_result_free(result);
+    /* Not in a phrase, a field or a filter. */
+    const char *not_patients[] = {"\"79 year old\" asthma", "title:(79 year old)", "age:79 asthma",
+                                  "asthma -\"79 yo\"", "phase 2 trials in 2024"};
+    for (size_t i = 0; i < sizeof(not_patients) / sizeof(not_patients[0]); i++) {
+        td_search_request_t request = td_search_request_default(not_patients[i]);
+        td_search_result_t *r = NULL;
+        cr_assert_eq(td_search(searcher, &request, &r, NULL), TD_OK, "%s", not_patients[i]);
+        cr_assert_not(r->has_patient, "%s", not_patients[i]);
+        td_search_result_free(r);
+    }
+}
+
 typedef struct date_range {
     int low, high; /* YYYYMMDD, inclusive */
     int which;     /* 0 start, 1 last update */
@@ -868,9 +953,16 @@ Test(search, all_fields_terms_match_what_the_fields_match)
     char *db = td_test_path("sample.db"), *error = NULL;
     td_searcher_t *fields = NULL;
     cr_assert_eq(td_searcher_open(db, &per_field, &fields, &error), TD_OK, "%s", error);
-    static const char *const queries[] = {
-        "breast cancer", "T-DXd", "HER2-low", "palbociclib letrozole", "CDK4/6 inhibitor",
-        "ESR1 mutation", "quality of life", "metastatic", "China", "Enhertu"};
+    static const char *const queries[] = {"breast cancer",
+                                          "T-DXd",
+                                          "HER2-low",
+                                          "palbociclib letrozole",
+                                          "CDK4/6 inhibitor",
+                                          "ESR1 mutation",
+                                          "quality of life",
+                                          "metastatic",
+                                          "China",
+                                          "Enhertu"};
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
         char seen[256];
         char *all = ids_and_fields(searcher, queries[i], seen, sizeof(seen));
