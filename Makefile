@@ -94,6 +94,10 @@ demo: build
 	@echo "== facets over the whole match set, sorted by start date"
 	@$(BUILD_DIR)/trialdex-search -d $(DEMO_DB) -n 3 --facets --sort start 'breast cancer' phase:2-3
 	@echo
+	@echo "== a patient description: trials whose age and sex limits admit her rank first"
+	@$(BUILD_DIR)/trialdex-search -d $(DEMO_DB) -n 3 --no-snippets \
+	  'A 72-year-old woman with HER2-positive metastatic breast cancer after trastuzumab and pertuzumab'
+	@echo
 	@echo "== a malformed query gets its position and a hint"
 	@$(BUILD_DIR)/trialdex-search -d $(DEMO_DB) 'near:Boston within:10' || true
 	@if [ -t 0 ] && [ -t 1 ]; then \

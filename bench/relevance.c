@@ -695,10 +695,10 @@ static void print_settings_json(const td_search_settings_t *s)
     printf("{");
     for (int f = 0; f < TD_FIELD_COUNT; f++)
         printf("\"boost.%s\":%g,", td_field_name((td_field_t) f), s->boost[f]);
-    printf("\"phrase_boost\":%g,\"expand\":%d,\"bm25.k1\":%g,\"bm25.k2\":%g,\"bm25.k3\":%g,"
-           "\"bm25.b\":%g,\"bm25.min_normlen\":%g}",
-           s->phrase_boost, s->expand ? 1 : 0, s->bm25.k1, s->bm25.k2, s->bm25.k3, s->bm25.b,
-           s->bm25.min_normlen);
+    printf("\"phrase_boost\":%g,\"expand\":%d,\"patient\":%d,\"bm25.k1\":%g,\"bm25.k2\":%g,"
+           "\"bm25.k3\":%g,\"bm25.b\":%g,\"bm25.min_normlen\":%g}",
+           s->phrase_boost, s->expand ? 1 : 0, s->patient ? 1 : 0, s->bm25.k1, s->bm25.k2,
+           s->bm25.k3, s->bm25.b, s->bm25.min_normlen);
 }
 
 static int relevance_fail(const char *fmt, const char *value)

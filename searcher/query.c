@@ -1498,8 +1498,8 @@ static td_status_t rules_out_query(parser_t *p, const td_patient_t *patient, td_
     return p->status;
 }
 
-td_status_t td_query_parse(td_searcher_t *searcher, const char *text, td_parsed_query_t *out,
-                           td_query_error_t *error)
+td_status_t td_query_parse(td_searcher_t *searcher, const char *text, bool patient,
+                           td_parsed_query_t *out, td_query_error_t *error)
 {
     memset(out, 0, sizeof(*out));
     parser_t p = {.searcher = searcher,
@@ -1531,7 +1531,7 @@ td_status_t td_query_parse(td_searcher_t *searcher, const char *text, td_parsed_
         return p.status;
     }
     out->root = root;
-    if (find_patient(root, false, &out->patient) &&
+    if (patient && find_patient(root, false, &out->patient) &&
         rules_out_query(&p, &out->patient, &out->rules_out) == TD_OK)
         out->has_patient = true;
     out->has_text = node_has_text(root, false);

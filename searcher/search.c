@@ -460,10 +460,9 @@ static td_status_t wrap(td_xop_t op, td_xquery_t **query, td_xquery_t *other)
 static td_status_t parse_request(td_searcher_t *s, const td_search_request_t *request,
                                  td_parsed_query_t *parsed, td_query_error_t *qerr)
 {
-    td_status_t status = td_query_parse(s, request->query, parsed, qerr);
     /* Trials that admit the patient first: a ranking, so in relevance order. */
-    if (request->sort != TD_SORT_RELEVANCE || !s->settings.patient)
-        parsed->has_patient = false;
+    bool patient = request->sort == TD_SORT_RELEVANCE && s->settings.patient;
+    td_status_t status = td_query_parse(s, request->query, patient, parsed, qerr);
     if (status == TD_OK && request->sort == TD_SORT_DISTANCE && !parsed->geo.set) {
         td_parsed_query_clear(parsed);
         return td_query_fail(qerr, 0, "add near:PLACE or recruiting-near:PLACE to the query",

@@ -96,9 +96,10 @@ typedef struct td_parsed_query {
     td_xquery_t *rules_out;
 } td_parsed_query_t;
 
-/* Parses `text`. On TD_ERR_BAD_QUERY, *error says where and why. */
-td_status_t td_query_parse(td_searcher_t *searcher, const char *text, td_parsed_query_t *out,
-                           td_query_error_t *error);
+/* Parses `text`; with `patient`, reads the patient its free text describes
+ * (has_patient). On TD_ERR_BAD_QUERY, *error says where and why. */
+td_status_t td_query_parse(td_searcher_t *searcher, const char *text, bool patient,
+                           td_parsed_query_t *out, td_query_error_t *error);
 void td_parsed_query_clear(td_parsed_query_t *parsed);
 void td_qnode_free(td_qnode_t *node);
 

@@ -15,8 +15,10 @@
  * `recruiting-near:`, `within:`) restrict without changing the ranking.
  *
  * Text that states a patient's age ("a 62-year-old woman with ...") is read
- * as a patient description: the trials whose age and sex limits admit the
- * patient rank before those whose limits rule them out (settings.patient).
+ * as a patient description: in relevance order, the trials whose age and
+ * sex limits admit the patient rank before those whose limits rule them
+ * out, and the words that state the age are not searched for
+ * (settings.patient).
  */
 #ifndef TD_SEARCH_H
 #define TD_SEARCH_H

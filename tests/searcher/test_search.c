@@ -271,6 +271,12 @@ Test(search, a_described_patient_ranks_the_trials_that_admit_them_first)
     }
     cr_assert_not(reordered, "by weight alone");
     td_search_result_free(result);
+    /* ... and the words that state the age are searched for: no trial has
+     * "yo", so nothing matches every word. */
+    request = td_search_request_default("asthma 79 yo F");
+    cr_assert_eq(td_search(plain, &request, &result, NULL), TD_OK);
+    cr_assert(result->partial);
+    td_search_result_free(result);
     td_searcher_free(plain);
     free(db);
 }
@@ -282,7 +288,15 @@ Test(search, the_words_that_state_an_age_are_not_searched_for)
     assert_same(ids("otitis in a 12-month-old"), ids("otitis"), "otitis in a 12-month-old");
     td_search_result_t *result = run("asthma 79 yo F", 10);
     cr_assert(result->has_patient);
+    cr_assert_not(result->partial);
     cr_assert_eq(result->patient.sex, TD_SEX_FEMALE);
+    td_search_result_free(result);
+    /* Sorted by something else than relevance, text is text. */
+    td_search_request_t sorted = td_search_request_default("asthma 79 yo F");
+    sorted.sort = TD_SORT_START;
+    cr_assert_eq(td_search(searcher, &sorted, &result, NULL), TD_OK);
+    cr_assert_not(result->has_patient);
+    cr_assert(result->partial);
     td_search_result_free(result);
     /* Not in a phrase, a field or a filter. */
     const char *not_patients[] = {"\"79 year old\" asthma", "title:(79 year old)", "age:79 asthma",
