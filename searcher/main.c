@@ -40,7 +40,7 @@ static const char USAGE[] =
     "  synonyms and drug classes expand: Enhertu = T-DXd = DS-8201a = trastuzumab\n"
     "  deruxtecan; drug:\"CDK4/6 inhibitor\" finds palbociclib trials. Biomarker\n"
     "  signs are never operators: HER2-, HER2 -low, ER- PR- HER2-, HR+/HER2-.\n"
-    "  text that states an age describes a patient (\"a 62-year-old woman with\n"
+    "  Text that states an age describes a patient (\"a 62-year-old woman with\n"
     "  ...\", \"79 yo F\"): trials whose age and sex limits admit them rank first\n"
     "Filters (they restrict, never rank):\n"
     "  status:recruiting   (rec, not, act, enr, com, ter, sus, wit, unk, open;\n"
