@@ -114,6 +114,16 @@ td_status_t td_trial_json_pack(const char *json, size_t len, char **out, size_t 
  * TD_ERR_NO_MEMORY. */
 td_status_t td_trial_json_unpack(const char *packed, size_t len, char **out, size_t *out_len);
 
+/* The value of the member `key` of the JSON object in `json` (`len`
+ * bytes), found without parsing the rest: *value points at its first byte
+ * in `json` and *value_len counts its bytes, ready for json_loadb. Only
+ * the object's own members count, not those of objects inside it. A key
+ * with escapes in it is compared as written.
+ * Returns TD_OK; TD_ERR_NOT_FOUND when the object has no such member;
+ * TD_ERR_BAD_INPUT when `json` is not an object or ends early. */
+td_status_t td_trial_json_member(const char *json, size_t len, const char *key, const char **value,
+                                 size_t *value_len);
+
 /* The offset basis of 64-bit FNV-1a: the seed that makes td_hash64 the
  * standard FNV-1a hash. */
 #define TD_HASH64_FNV_OFFSET_BASIS UINT64_C(0xcbf29ce484222325)

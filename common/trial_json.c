@@ -590,6 +590,94 @@ td_status_t td_trial_json_pack(const char *json, size_t len, char **out, size_t 
     return TD_OK;
 }
 
+/* ---- one member of a JSON text ---- */
+
+static size_t skip_space(const char *json, size_t len, size_t at)
+{
+    while (at < len &&
+           (json[at] == ' ' || json[at] == '\t' || json[at] == '\n' || json[at] == '\r'))
+        at++;
+    return at;
+}
+
+/* The offset after the string that starts at `at` (a '"'); len when it
+ * does not end. */
+static size_t skip_string(const char *json, size_t len, size_t at)
+{
+    for (at++; at < len; at++) {
+        if (json[at] == '\\')
+            at++;
+        else if (json[at] == '"')
+            return at + 1;
+    }
+    return len;
+}
+
+/* The offset after the value that starts at `at`; len when it does not
+ * end. Strings, objects and arrays are skipped whole; a number, true,
+ * false or null runs to the next ',', '}', ']' or space. */
+static size_t skip_value(const char *json, size_t len, size_t at)
+{
+    if (at >= len)
+        return len;
+    if (json[at] == '"')
+        return skip_string(json, len, at);
+    if (json[at] != '{' && json[at] != '[') {
+        while (at < len && !strchr(",}] \t\n\r", json[at]))
+            at++;
+        return at;
+    }
+    size_t depth = 0;
+    while (at < len) {
+        char c = json[at];
+        if (c == '"') {
+            at = skip_string(json, len, at);
+            continue;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if ((c == '}' || c == ']') && --depth == 0)
+            return at + 1;
+        at++;
+    }
+    return len;
+}
+
+td_status_t td_trial_json_member(const char *json, size_t len, const char *key, const char **value,
+                                 size_t *value_len)
+{
+    assert(json && key && value && value_len);
+    size_t key_len = strlen(key);
+    size_t at = skip_space(json, len, 0);
+    if (at >= len || json[at] != '{')
+        return TD_ERR_BAD_INPUT;
+    at = skip_space(json, len, at + 1);
+    if (at < len && json[at] == '}')
+        return TD_ERR_NOT_FOUND;
+    while (at < len && json[at] == '"') {
+        size_t name = at + 1, name_end = skip_string(json, len, at);
+        at = skip_space(json, len, name_end);
+        if (at >= len || json[at] != ':')
+            return TD_ERR_BAD_INPUT;
+        size_t start = skip_space(json, len, at + 1);
+        size_t end = skip_value(json, len, start);
+        if (end >= len || start == end)
+            return TD_ERR_BAD_INPUT;
+        if (name_end - 1 - name == key_len && memcmp(json + name, key, key_len) == 0) {
+            *value = json + start;
+            *value_len = end - start;
+            return TD_OK;
+        }
+        at = skip_space(json, len, end);
+        if (at < len && json[at] == '}')
+            return TD_ERR_NOT_FOUND;
+        if (at >= len || json[at] != ',')
+            return TD_ERR_BAD_INPUT;
+        at = skip_space(json, len, at + 1);
+    }
+    return TD_ERR_BAD_INPUT;
+}
+
 td_status_t td_trial_json_unpack(const char *packed, size_t len, char **out, size_t *out_len)
 {
     assert(packed && out);

@@ -1566,10 +1566,10 @@ static bool find_place(parser_t *p, const char *name, double *latitude, double *
         char *record = NULL;
         if (td_hit_record(mset, i, &record) != TD_OK)
             continue;
-        json_t *root = json_loads(record, 0, NULL);
+        json_t *locations = td_record_locations(record);
         json_t *site;
         size_t k;
-        json_array_foreach(json_object_get(root, "locations"), k, site)
+        json_array_foreach(locations, k, site)
         {
             const char *city = json_string_value(json_object_get(site, "city"));
             json_t *lat = json_object_get(site, "lat"), *lon = json_object_get(site, "lon");
@@ -1580,7 +1580,7 @@ static bool find_place(parser_t *p, const char *name, double *latitude, double *
                 break;
             }
         }
-        json_decref(root);
+        json_decref(locations);
         free(record);
     }
 done:

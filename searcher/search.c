@@ -672,15 +672,24 @@ static double haversine_km(double lat1, double lon1, double lat2, double lon2)
     return 2 * r * asin(fmin(1.0, sqrt(a)));
 }
 
+json_t *td_record_locations(const char *record)
+{
+    const char *value;
+    size_t len;
+    if (td_trial_json_member(record, strlen(record), "locations", &value, &len) != TD_OK)
+        return NULL;
+    return json_loadb(value, len, 0, NULL);
+}
+
 /* The nearest (recruiting) site of a hit, from its whole record. */
 static void nearest_site(const td_geo_t *geo, const char *record, td_hit_t *hit)
 {
-    json_t *root = json_loads(record, 0, NULL);
+    json_t *locations = td_record_locations(record);
     json_t *site;
     size_t i;
     double best = INFINITY;
     json_t *best_site = NULL;
-    json_array_foreach(json_object_get(root, "locations"), i, site)
+    json_array_foreach(locations, i, site)
     {
         json_t *lat = json_object_get(site, "lat"), *lon = json_object_get(site, "lon");
         const char *status = json_string_value(json_object_get(site, "status"));
@@ -709,7 +718,7 @@ static void nearest_site(const td_geo_t *geo, const char *record, td_hit_t *hit)
         }
         hit->nearest_site = *place ? strdup(place) : NULL;
     }
-    json_decref(root);
+    json_decref(locations);
 }
 
 typedef struct run {

@@ -14,6 +14,7 @@
 #ifndef TD_SEARCH_INTERNAL_H
 #define TD_SEARCH_INTERNAL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +112,10 @@ td_status_t td_query_fail(td_query_error_t *error, size_t position, const char *
 
 /* The whole record (FULL JSON) of the hit at `index`, malloc'd into *json. */
 td_status_t td_hit_record(td_xmset_t *mset, size_t index, char **json);
+
+/* The sites of a whole record (its "locations" array), parsed without the
+ * rest of it: a new reference, or NULL when it has none. */
+json_t *td_record_locations(const char *record);
 
 /* ---- build.c ---- */
 

@@ -629,3 +629,62 @@ Test(trial_json, packed_records_unpack_to_the_same_bytes_and_bad_bytes_are_refus
     cr_assert_eq(td_trial_json_unpack(packed, packed_len, &unpacked, NULL), TD_ERR_CORRUPT);
     free(packed);
 }
+
+/* ---- one member without parsing the rest ---- */
+
+/* The member's value as td_trial_json_member finds it, as a string. */
+static char *member(const char *json, const char *key, td_status_t expect)
+{
+    const char *value = NULL;
+    size_t len = 0;
+    cr_assert_eq(td_trial_json_member(json, strlen(json), key, &value, &len), expect, "%s in %s",
+                 key, json);
+    return expect == TD_OK ? strndup(value, len) : NULL;
+}
+
+Test(trial_json, a_member_is_found_without_parsing_the_rest)
+{
+    const char *json = " { \"a\" : 1 , \"text\":\"a \\\"locations\\\":[1] inside\\\\\","
+                       "\"nested\":{\"locations\":[\"not this\"]},\"list\":[{\"x\":\"]}\"}],"
+                       "\"locations\":[{\"city\":\"Boston\",\"lat\":42.36}] ,\"last\":true}";
+    char *got = member(json, "locations", TD_OK);
+    cr_assert_str_eq(got, "[{\"city\":\"Boston\",\"lat\":42.36}]");
+    free(got);
+    got = member(json, "a", TD_OK);
+    cr_assert_str_eq(got, "1");
+    free(got);
+    got = member(json, "last", TD_OK);
+    cr_assert_str_eq(got, "true");
+    free(got);
+    got = member(json, "nested", TD_OK);
+    cr_assert_str_eq(got, "{\"locations\":[\"not this\"]}");
+    free(got);
+    member(json, "x", TD_ERR_NOT_FOUND);
+    member(json, "city", TD_ERR_NOT_FOUND);
+    member("{}", "locations", TD_ERR_NOT_FOUND);
+
+    const char *bad[] = {"",         "[1]",          "{\"a\":1",      "{\"a\" 1}",
+                         "{\"a\":}", "{\"a\":[1,2}", "{\"a\":\"open", "{\"a\":1 \"b\":2}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        member(bad[i], "b", TD_ERR_BAD_INPUT);
+}
+
+Test(trial_json, the_member_span_parses_as_the_whole_record_would_give_it)
+{
+    td_test_run_t run;
+    read_fixture("json/full.json", &run);
+    char *full = to_json(run.trials[0], TD_TRIAL_JSON_FULL);
+    json_t *root = parse(full);
+    const char *keys[] = {"locations", "nctId", "eligibilityCriteria", "interventions",
+                          "hasResults"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char *span = member(full, keys[i], TD_OK);
+        json_t *alone = json_loads(span, JSON_DECODE_ANY, NULL);
+        cr_assert(json_equal(alone, json_object_get(root, keys[i])), "%s", keys[i]);
+        json_decref(alone);
+        free(span);
+    }
+    json_decref(root);
+    free(full);
+    td_test_run_free(&run);
+}
