@@ -583,16 +583,21 @@ static void put_hit_facts(FILE *out, const json_t *record, int indent, bool colo
     fputc('\n', out);
 }
 
+/* "female", "male", or NULL when the description does not say. */
+static const char *patient_sex(const td_patient_t *patient)
+{
+    return patient->sex == TD_SEX_FEMALE ? "female" : patient->sex == TD_SEX_MALE ? "male" : NULL;
+}
+
 /* "62 years, female", "8 months": the patient a description spoke of. */
 static void patient_text(const td_patient_t *patient, char *buf, size_t size)
 {
     size_t unit_len = strlen(patient->age_unit);
     if (patient->age == 1)
         unit_len--; /* "1 year" */
-    const char *sex = patient->sex == TD_SEX_FEMALE ? ", female"
-                      : patient->sex == TD_SEX_MALE ? ", male"
-                                                    : "";
-    snprintf(buf, size, "%d %.*s%s", patient->age, (int) unit_len, patient->age_unit, sex);
+    const char *sex = patient_sex(patient);
+    snprintf(buf, size, "%d %.*s%s%s", patient->age, (int) unit_len, patient->age_unit,
+             sex ? ", " : "", sex ? sex : "");
 }
 
 static void text_hit(FILE *out, const td_hit_t *hit, int width, const td_render_options_t *options)
@@ -907,11 +912,8 @@ static json_t *result_json(const td_search_result_t *result, const td_render_opt
         json_t *object = json_object();
         put(object, "age", json_integer(patient->age), ok);
         put_text(object, "age_unit", patient->age_unit, ok);
-        put(object, "sex",
-            patient->sex == TD_SEX_UNSET
-                ? json_null()
-                : json_string(patient->sex == TD_SEX_FEMALE ? "female" : "male"),
-            ok);
+        const char *sex = patient_sex(patient);
+        put(object, "sex", sex ? json_string(sex) : json_null(), ok);
         put(root, "patient", object, ok);
     }
     put_real(root, "seconds", result->seconds, ok);

@@ -1476,21 +1476,13 @@ static td_status_t rules_out_query(parser_t *p, const td_patient_t *patient, td_
     char above[TD_XSORTABLE_MAX], below[TD_XSORTABLE_MAX];
     size_t above_len = td_xsortable_serialise(patient->age_days + 1, above);
     size_t below_len = td_xsortable_serialise(patient->age_days - 1, below);
-    td_xquery_t *parts[3] = {0};
-    size_t n = 0;
-    if (td_xquery_new_value_range(TD_SLOT_MINIMUM_AGE, above, above_len, NULL, 0, &parts[n]) ==
-        TD_OK)
-        n++;
-    if (n == 1 && td_xquery_new_value_range(TD_SLOT_MAXIMUM_AGE, NULL, 0, below, below_len,
-                                            &parts[n]) == TD_OK)
-        n++;
-    if (n == 2 && patient->sex != TD_SEX_UNSET) {
-        const char *other = patient->sex == TD_SEX_FEMALE ? "male" : "female";
-        parts[n] = terms_query(p, "sex", &other, 1, false);
-        n += parts[n] != NULL;
-    }
-    size_t wanted = patient->sex != TD_SEX_UNSET ? 3 : 2;
-    if (n != wanted ||
+    const char *other = patient->sex == TD_SEX_FEMALE ? "male" : "female";
+    td_xquery_t *parts[3] = {
+        slot_range(p, TD_SLOT_MINIMUM_AGE, above, above_len, NULL, 0, false),
+        slot_range(p, TD_SLOT_MAXIMUM_AGE, NULL, 0, below, below_len, false),
+        patient->sex == TD_SEX_UNSET ? NULL : terms_query(p, "sex", &other, 1, false)};
+    size_t n = patient->sex == TD_SEX_UNSET ? 2 : 3;
+    if (p->status == TD_OK &&
         td_xquery_new_compound(TD_XOP_OR, (const td_xquery_t *const *) parts, n, 0, out) != TD_OK)
         p->status = TD_ERR_NO_MEMORY;
     for (size_t i = 0; i < n; i++)
